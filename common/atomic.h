@@ -1,0 +1,25 @@
+/* atomic.h: output files that appear complete or not at all (temp file + rename).
+ * Rule: every temp file is registered so SIGINT/SIGTERM and error paths remove it. */
+#ifndef FT_ATOMIC_H
+#define FT_ATOMIC_H
+
+#include <stdio.h>
+
+typedef struct ft_atomic ft_atomic;
+
+/* ft_atomic_open: creates "<dir>/.<name>.tmp.XXXXXX" beside path and returns a heap handle whose
+ * stream (ft_atomic_stream) writes to it. path "-" writes stdout directly (commit flushes it).
+ * Installs the signal handlers on first use. Returns 0 or FT_EIO (errno set). */
+int ft_atomic_open(const char *path, ft_atomic **out);
+/* The stream to write to; owned by the handle. */
+FILE *ft_atomic_stream(ft_atomic *a);
+/* ft_atomic_commit: flushes, fsyncs, closes and renames onto the final path, then frees the handle.
+ * Returns 0 or FT_EIO (the temp file is removed and errno set). */
+int ft_atomic_commit(ft_atomic *a);
+/* ft_atomic_abort: closes and removes the temp file and frees the handle (NULL is harmless). */
+void ft_atomic_abort(ft_atomic *a);
+
+/* Removes every registered temp file now (async-signal-safe); used by the handler and atexit. */
+void ft_atomic_cleanup_all(void);
+
+#endif

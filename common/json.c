@@ -1,0 +1,81 @@
+/* json.c: cJSON parsing with offsets, getters and a writer-side string escaper.
+ * Rule: strings are escaped with a table, never char by char through printf. */
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int ft_json_parse(const char *s, size_t n, cJSON **out, size_t *err_off) {
+    const char *end = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(s, n, &end, 0);
+    if (!v) {
+        if (err_off) *err_off = end && end >= s && end <= s + n ? (size_t)(end - s) : n;
+        return FT_EPARSE;
+    }
+    /* Only whitespace may follow the value. */
+    size_t i = end ? (size_t)(end - s) : n;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
+    if (i < n && s[i] != 0) {
+        cJSON_Delete(v);
+        if (err_off) *err_off = i;
+        return FT_EPARSE;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *ft_json_str(const cJSON *obj, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* 0 = copy, 1 = short escape in esc_char, 2 = \u00XX */
+static const unsigned char esc_kind[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+void ft_json_put_string(ft_buf *out, const char *s, size_t n) {
+    ft_buf_reserve(out, n + 2);
+    out->data[out->len++] = '"';
+    size_t i = 0;
+    while (i < n) {
+        size_t j = i;
+        while (j < n && !esc_kind[(unsigned char)s[j]]) j++;
+        ft_buf_add(out, s + i, j - i);
+        if (j >= n) break;
+        unsigned char c = (unsigned char)s[j];
+        if (esc_kind[c] == 1) {
+            char e[2] = {'\\', 0};
+            switch (c) {
+            case '"': e[1] = '"'; break;
+            case '\\': e[1] = '\\'; break;
+            case '\b': e[1] = 'b'; break;
+            case '\t': e[1] = 't'; break;
+            case '\n': e[1] = 'n'; break;
+            case '\f': e[1] = 'f'; break;
+            default: e[1] = 'r'; break;
+            }
+            ft_buf_add(out, e, 2);
+        } else {
+            static const char hex[] = "0123456789abcdef";
+            char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            ft_buf_add(out, e, 6);
+        }
+        i = j + 1;
+    }
+    ft_buf_addc(out, '"');
+}
+
+int ft_json_put_value(ft_buf *out, const cJSON *v) {
+    if (cJSON_IsString(v)) {
+        ft_json_put_string(out, v->valuestring, strlen(v->valuestring));
+        return 0;
+    }
+    char *p = cJSON_PrintUnformatted(v);
+    if (!p) return FT_ENOMEM;
+    ft_buf_adds(out, p);
+    cJSON_free(p);
+    return 0;
+}

@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages ft needs when they are missing (make deps; make check/demo call it).
+# Rule: check first with dpkg, touch apt only for what is absent; without root, say what to run.
+set -eu
+# Build: compiler, make, pkg-config and the libraries. Tests and benchmarks: jq (the clean benchmark's peer),
+# python3 (no), clang + its runtime (libFuzzer targets, optional at run time).
+PKGS="gcc make pkg-config libcjson-dev libutf8proc-dev libopencc-dev libopencc-data jq"
+[ "${FT_DEPS_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-dev"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "ft: installing missing Debian packages:$missing" >&2
+if [ "$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "ft: not root and no sudo: run 'apt-get install$missing' as root" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >&2

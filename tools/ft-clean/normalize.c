@@ -1,0 +1,345 @@
+/* normalize.c: per-message text normalization for ft-clean.
+ * Rule: each step is one pass from one scratch buffer to the other and reports whether it changed
+ * anything; code fences (``` or ~~~) are left alone by every step that could damage code. */
+#include <opencc/opencc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clean.h"
+#include "utf8.h"
+
+void *clean_opencc_open(const char *config) {
+    opencc_t h = opencc_open(config);
+    return h == (opencc_t)-1 ? NULL : h;
+}
+
+void clean_opencc_close(void *h) {
+    if (h) opencc_close(h);
+}
+
+clean_ctx *clean_ctx_new(const clean_opts *o, const char **err) {
+    clean_ctx *c = ft_xmalloc(sizeof *c);
+    memset(c, 0, sizeof *c);
+    c->o = o;
+    if (o->t2s) {
+        c->opencc = clean_opencc_open(o->t2s_config);
+        if (!c->opencc) {
+            free(c);
+            *err = "cannot load the OpenCC configuration (is libopencc-data installed?)";
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void clean_ctx_free(clean_ctx *c) {
+    if (!c) return;
+    clean_opencc_close(c->opencc);
+    ft_buf_release(&c->a), ft_buf_release(&c->b), ft_buf_release(&c->raw);
+    free(c);
+}
+
+/* --- MOSS markers ------------------------------------------------------------------------------- */
+
+static const struct {
+    const char *s;
+    size_t n;
+} markers[] = {
+#define M(x) {x, sizeof(x) - 1}
+    M("<|Human|>:"), M("<|MOSS|>:"), M("<|Inner Thoughts|>:"), M("<|Commands|>:"), M("<|Results|>:"),
+    M("<|Human|>"),  M("<|MOSS|>"),  M("<|Inner Thoughts|>"),  M("<|Commands|>"),  M("<|Results|>"),
+    M("<eoh>"),      M("<eom>"),     M("<eot>"),               M("<eoc>"),         M("<eor>"),
+#undef M
+};
+
+size_t clean_strip_markers(const char *s, size_t n, ft_buf *out) {
+    size_t removed = 0, i = 0, from = 0;
+    while (i < n) {
+        const char *lt = memchr(s + i, '<', n - i);
+        if (!lt) break;
+        i = (size_t)(lt - s);
+        size_t hit = 0;
+        for (size_t k = 0; k < sizeof markers / sizeof *markers; k++)
+            if (n - i >= markers[k].n && !memcmp(s + i, markers[k].s, markers[k].n)) {
+                hit = markers[k].n;
+                break;
+            }
+        if (!hit) {
+            i++;
+            continue;
+        }
+        ft_buf_add(out, s + from, i - from);
+        i += hit;
+        if (s[i - 1] == ':' && i < n && s[i] == ' ') i++; /* "<|Human|>: text" */
+        from = i;
+        removed++;
+    }
+    ft_buf_add(out, s + from, n - from);
+    return removed;
+}
+
+/* --- characters --------------------------------------------------------------------------------- */
+
+static int is_space_cp(int32_t cp) {
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\v' || cp == '\f' || cp == 0xA0 ||
+           cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x202F || cp == 0x205F || cp == 0x3000;
+}
+
+/* Removed outright: C0/C1 controls but tab and newline, and invisible characters that carry no text:
+ * zero width space, word joiner, BOM / zero width no-break space, Mongolian vowel separator, soft hyphen.
+ * ZWJ and ZWNJ stay: emoji sequences and several scripts need them. */
+static int is_removed_cp(int32_t cp) {
+    return (cp < 0x20 && cp != '\t' && cp != '\n') || (cp >= 0x7F && cp <= 0x9F) || cp == 0x200B ||
+           cp == 0x2060 || cp == 0xFEFF || cp == 0x180E || cp == 0xAD;
+}
+
+/* Controls out, CR/CRLF/U+2028/U+2029 to LF. Returns 1 if anything changed. */
+static int pass_controls(const char *s, size_t n, ft_buf *out) {
+    int changed = 0;
+    size_t i = 0, from = 0;
+    ft_buf_reserve(out, n);
+    while (i < n) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch < 0x7F) {
+            i++;
+            continue;
+        }
+        if (ch == '\n' || ch == '\t') {
+            i++;
+            continue;
+        }
+        int32_t cp = ch;
+        int l = ch < 0x80 ? 1 : ft_utf8_decode(s + i, n - i, &cp);
+        if (ch == '\r' || cp == 0x2028 || cp == 0x2029) {
+            ft_buf_add(out, s + from, i - from);
+            i += (size_t)l;
+            if (ch == '\r' && i < n && s[i] == '\n') i++;
+            ft_buf_addc(out, '\n');
+            from = i;
+            changed = 1;
+            continue;
+        }
+        if (is_removed_cp(cp)) {
+            ft_buf_add(out, s + from, i - from);
+            i += (size_t)l;
+            from = i;
+            changed = 1;
+            continue;
+        }
+        i += (size_t)l;
+    }
+    ft_buf_add(out, s + from, n - from);
+    return changed;
+}
+
+/* Calls fn on each maximal run of lines outside (code = 0) or inside (code = 1) fenced code blocks. */
+typedef void (*segment_fn)(clean_ctx *c, const char *s, size_t n, int code, ft_buf *out, int *changed);
+
+static int is_fence(const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n && i < 3 && s[i] == ' ') i++;
+    return n - i >= 3 && (!memcmp(s + i, "```", 3) || !memcmp(s + i, "~~~", 3));
+}
+
+static int for_segments(clean_ctx *c, const char *s, size_t n, ft_buf *out, segment_fn fn) {
+    int changed = 0, code = 0;
+    size_t seg = 0, i = 0;
+    while (i < n) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - s) + 1 : n;
+        if (is_fence(s + i, e - i)) {
+            /* the fence line belongs to the code segment it opens or closes */
+            size_t cut = code ? e : i;
+            if (cut > seg) fn(c, s + seg, cut - seg, code, out, &changed);
+            seg = cut;
+            code = !code;
+        }
+        i = e;
+    }
+    if (n > seg) fn(c, s + seg, n - seg, code, out, &changed);
+    return changed;
+}
+
+static void seg_halfwidth(clean_ctx *c, const char *s, size_t n, int code, ft_buf *out, int *changed) {
+    (void)c;
+    if (code) {
+        ft_buf_add(out, s, n);
+        return;
+    }
+    size_t i = 0, from = 0;
+    while (i < n) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch != 0xEF && ch != 0xE3) {
+            i++;
+            continue;
+        }
+        int32_t cp;
+        int l = ft_utf8_decode(s + i, n - i, &cp);
+        if ((cp >= 0xFF01 && cp <= 0xFF5E) || cp == 0x3000) {
+            ft_buf_add(out, s + from, i - from);
+            ft_buf_addc(out, cp == 0x3000 ? ' ' : (char)(cp - 0xFEE0));
+            *changed = 1;
+            from = i + (size_t)l;
+        }
+        i += (size_t)l;
+    }
+    ft_buf_add(out, s + from, n - from);
+}
+
+static void seg_t2s(clean_ctx *c, const char *s, size_t n, int code, ft_buf *out, int *changed) {
+    if (code || !c->opencc || n == 0) {
+        ft_buf_add(out, s, n);
+        return;
+    }
+    char *r = opencc_convert_utf8(c->opencc, s, n);
+    if (!r) {
+        ft_buf_add(out, s, n);
+        return;
+    }
+    size_t m = strlen(r);
+    if (m != n || memcmp(r, s, n)) *changed = 1;
+    ft_buf_add(out, r, m);
+    opencc_convert_utf8_free(r);
+}
+
+/* Length of the whitespace-only prefix of a line [s, e): returns 1 if the whole line is blank. */
+static int line_blank(const char *s, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        int32_t cp;
+        int l = ft_utf8_decode(s + i, n - i, &cp);
+        if (!is_space_cp(cp)) return 0;
+        i += (size_t)l;
+    }
+    return 1;
+}
+
+/* Two or more blank lines in a row become one empty line (outside code). */
+static void seg_blank_lines(clean_ctx *c, const char *s, size_t n, int code, ft_buf *out, int *changed) {
+    (void)c;
+    if (code) {
+        ft_buf_add(out, s, n);
+        return;
+    }
+    size_t i = 0;
+    while (i < n) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - s) + 1 : n;
+        size_t body = nl ? e - i - 1 : e - i;
+        if (nl && line_blank(s + i, body)) {
+            /* count the run of blank lines starting here */
+            size_t j = e, runs = 1;
+            while (j < n) {
+                const char *nl2 = memchr(s + j, '\n', n - j);
+                if (!nl2 || !line_blank(s + j, (size_t)(nl2 - (s + j)))) break;
+                j = (size_t)(nl2 - s) + 1;
+                runs++;
+            }
+            if (runs >= 2) {
+                ft_buf_addc(out, '\n');
+                *changed = 1;
+                i = j;
+                continue;
+            }
+        }
+        ft_buf_add(out, s + i, e - i);
+        i = e;
+    }
+}
+
+/* Trims whitespace around the text. Returns 1 if anything was removed. */
+static int trim(const char **ps, size_t *pn) {
+    const char *s = *ps;
+    size_t n = *pn, b = 0, e = n;
+    while (b < e) {
+        int32_t cp;
+        int l = ft_utf8_decode(s + b, e - b, &cp);
+        if (!is_space_cp(cp)) break;
+        b += (size_t)l;
+    }
+    while (e > b) {
+        size_t k = e - 1;
+        while (k > b && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+        int32_t cp;
+        ft_utf8_decode(s + k, e - k, &cp);
+        if (!is_space_cp(cp)) break;
+        e = k;
+    }
+    *ps = s + b;
+    *pn = e - b;
+    return b != 0 || e != n;
+}
+
+#define SWAP(x, y)                                                                                       \
+    do {                                                                                                 \
+        ft_buf *t_ = x;                                                                                  \
+        x = y;                                                                                           \
+        y = t_;                                                                                          \
+    } while (0)
+
+void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fixes) {
+    const clean_opts *o = c->o;
+    ft_buf *cur = &c->a, *nxt = &c->b;
+    ft_buf_clear(cur);
+    ft_buf_clear(nxt);
+    /* 1. MOSS role markers */
+    if (memchr(s, '<', n)) {
+        size_t k = clean_strip_markers(s, n, cur);
+        if (k) {
+            fixes[F_MARKERS] += (uint32_t)k;
+            s = cur->data, n = cur->len;
+            SWAP(cur, nxt);
+        }
+    }
+    /* 2. controls and line ends */
+    ft_buf_clear(cur);
+    if (pass_controls(s, n, cur)) {
+        fixes[F_CONTROL]++;
+        s = cur->data, n = cur->len;
+        SWAP(cur, nxt);
+    }
+    ft_buf_clear(cur);
+    /* 3. NFC */
+    if (ft_utf8_nfc(s, n, cur) == 1) {
+        fixes[F_NFC]++;
+        s = cur->data, n = cur->len;
+        SWAP(cur, nxt);
+    }
+    ft_buf_clear(cur);
+    /* 4. optional width and script conversions, outside code */
+    if (o->halfwidth) {
+        if (for_segments(c, s, n, cur, seg_halfwidth)) {
+            fixes[F_HALFWIDTH]++;
+            s = cur->data, n = cur->len;
+            SWAP(cur, nxt);
+        }
+        ft_buf_clear(cur);
+    }
+    if (o->t2s && c->opencc) {
+        if (for_segments(c, s, n, cur, seg_t2s)) {
+            fixes[F_T2S]++;
+            s = cur->data, n = cur->len;
+            SWAP(cur, nxt);
+        }
+        ft_buf_clear(cur);
+    }
+    /* 5. whitespace: trim the ends, collapse runs of blank lines */
+    int ws = trim(&s, &n);
+    if (memchr(s, '\n', n) && for_segments(c, s, n, cur, seg_blank_lines)) {
+        ws = 1;
+        s = cur->data, n = cur->len;
+        SWAP(cur, nxt);
+    }
+    ft_buf_clear(cur);
+    if (ws) fixes[F_WHITESPACE]++;
+    /* 6. PII */
+    if (o->mask_pii) {
+        size_t k = clean_mask_pii(s, n, cur);
+        if (k) {
+            fixes[F_PII] += (uint32_t)k;
+            s = cur->data, n = cur->len;
+            SWAP(cur, nxt);
+        }
+    }
+    ft_buf_add(out, s, n);
+}
