@@ -91,6 +91,14 @@ typedef struct clean_ctx {
     void *opencc;
     ft_buf a, b;         /* normalization scratch */
     ft_buf raw;          /* repaired UTF-8 copy of a record */
+    /* filter scratch, grown as needed: code points, n-gram table, frequency histogram */
+    int32_t *cps;
+    size_t cps_cap;
+    uint64_t *keys;
+    uint32_t *cnt, *slots; /* slots: the table positions in use, in insertion order */
+    size_t tab_cap, nslots;
+    uint32_t *hist;
+    size_t hist_cap;
 } clean_ctx;
 /* Returns NULL with *err set (a static message) when OpenCC cannot load its configuration. */
 clean_ctx *clean_ctx_new(const clean_opts *o, const char **err);
@@ -119,7 +127,7 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
 size_t clean_strip_markers(const char *s, size_t n, ft_buf *out);
 
 /* Quality filters (filters.c) on one normalized message; returns R_KEPT or a reason with detail. */
-int clean_filter_message(const clean_opts *o, const char *s, size_t n, int is_assistant, char *detail,
+int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant, char *detail,
                          size_t detail_cap);
 
 /* PII masking (pii.c): appends s with e-mails, phone numbers, Chinese ID numbers, IPv4 addresses and

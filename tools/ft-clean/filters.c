@@ -15,12 +15,20 @@ static int is_cjk(int32_t cp) {
            (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x3040 && cp <= 0x30FF) || (cp >= 0xAC00 && cp <= 0xD7A3);
 }
 
-static int32_t *decode_all(const char *s, size_t n, size_t *count) {
-    int32_t *cps = ft_xmalloc((n + 1) * sizeof *cps);
+static int32_t *decode_all(clean_ctx *c, const char *s, size_t n, size_t *count) {
+    if (c->cps_cap < n + 1) {
+        c->cps_cap = n + 1 + n / 2;
+        c->cps = ft_xrealloc(c->cps, c->cps_cap * sizeof *c->cps);
+    }
+    int32_t *cps = c->cps;
     size_t k = 0;
     for (size_t i = 0; i < n;) {
-        int l = ft_utf8_decode(s + i, n - i, &cps[k++]);
-        i += (size_t)l;
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x80) {
+            cps[k++] = ch, i++;
+            continue;
+        }
+        i += (size_t)ft_utf8_decode(s + i, n - i, &cps[k++]);
     }
     *count = k;
     return cps;
@@ -35,60 +43,79 @@ static uint64_t mix(uint64_t h) {
     return h;
 }
 
-typedef struct {
-    uint64_t *key;
-    uint32_t *cnt;
-    size_t mask, used;
-} counter;
-
-static void counter_init(counter *c, size_t expect) {
-    size_t cap = 16;
+/* Open-addressing counter of 64-bit hashes in the context's scratch (0 marks an empty slot). */
+static size_t table_init(clean_ctx *c, size_t expect) {
+    size_t cap = 64;
     while (cap < 2 * expect + 2) cap <<= 1;
-    c->key = calloc(cap, sizeof *c->key);
-    c->cnt = calloc(cap, sizeof *c->cnt);
-    if (!c->key || !c->cnt) ft_assert_fail("calloc", __FILE__, __LINE__);
-    c->mask = cap - 1;
-    c->used = 0;
+    if (c->tab_cap < cap) {
+        free(c->keys), free(c->cnt), free(c->slots);
+        c->keys = ft_xmalloc(cap * sizeof *c->keys);
+        c->cnt = ft_xmalloc(cap * sizeof *c->cnt);
+        c->slots = ft_xmalloc(cap * sizeof *c->slots);
+        c->tab_cap = cap;
+    }
+    c->nslots = 0;
+    memset(c->keys, 0, cap * sizeof *c->keys);
+    return cap - 1;
 }
 
-static void counter_add(counter *c, uint64_t h) {
-    if (!h) h = 1; /* 0 marks an empty slot */
-    size_t i = (size_t)h & c->mask;
-    while (c->key[i] && c->key[i] != h) i = (i + 1) & c->mask;
-    if (!c->key[i]) c->key[i] = h, c->used++;
-    c->cnt[i]++;
-}
-
-static void counter_release(counter *c) { free(c->key), free(c->cnt); }
-
-static int cmp_desc(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? 1 : x > y ? -1 : 0;
+/* Returns 1 when h was new. */
+static int table_add(clean_ctx *c, size_t mask, uint64_t h) {
+    h |= 1;
+    size_t i = (size_t)(h >> 7) & mask;
+    while (c->keys[i] && c->keys[i] != h) i = (i + 1) & mask;
+    if (c->keys[i]) {
+        c->cnt[i]++;
+        return 0;
+    }
+    c->keys[i] = h, c->cnt[i] = 1;
+    c->slots[c->nslots++] = (uint32_t)i;
+    return 1;
 }
 
 /* data-juicer's character_repetition_filter ratio: over all character n-grams, the share of occurrences
- * taken by the floor(sqrt(distinct)) most frequent ones (only n-grams seen more than once count). */
-static double char_rep_ratio(const int32_t *cps, size_t k, int ngram) {
+ * taken by the floor(sqrt(distinct)) most frequent ones (only n-grams seen more than once count).
+ * N-gram hashes roll: H = sum h(cp[i+j]) * P^(n-1-j), so each position costs O(1). */
+static double char_rep_ratio(clean_ctx *c, const int32_t *cps, size_t k, int ngram) {
     if (k < (size_t)ngram) return 0;
-    size_t total = k - (size_t)ngram + 1;
-    counter c;
-    counter_init(&c, total);
-    for (size_t i = 0; i < total; i++) {
-        uint64_t h = 0x9E3779B97F4A7C15ull;
-        for (int j = 0; j < ngram; j++) h = mix(h ^ (uint64_t)(uint32_t)cps[i + (size_t)j]) + (uint64_t)j;
-        counter_add(&c, h);
+    const uint64_t P = 0x100000001B3ull;
+    size_t total = k - (size_t)ngram + 1, mask = table_init(c, total), distinct = 0;
+    uint64_t pn = 1, h = 0;
+    for (int j = 0; j < ngram - 1; j++) pn *= P;
+    for (size_t i = 0; i < k; i++) {
+        if (i >= (size_t)ngram) h -= mix((uint64_t)(uint32_t)cps[i - (size_t)ngram] + 1) * pn;
+        h = h * P + mix((uint64_t)(uint32_t)cps[i] + 1);
+        if (i + 1 >= (size_t)ngram) distinct += (size_t)table_add(c, mask, mix(h));
     }
-    size_t distinct = c.used, rep = 0;
-    uint32_t *freq = ft_xmalloc((distinct + 1) * sizeof *freq);
-    for (size_t i = 0; i <= c.mask; i++)
-        if (c.key[i] && c.cnt[i] > 1) freq[rep++] = c.cnt[i];
+    /* histogram of frequencies > 1, then the top floor(sqrt(distinct)) from the highest down */
+    uint32_t maxf = 1;
+    size_t rep = 0;
+    for (size_t j = 0; j < c->nslots; j++) {
+        uint32_t f = c->cnt[c->slots[j]];
+        if (f > 1) {
+            rep++;
+            if (f > maxf) maxf = f;
+        }
+    }
+    if (!rep) return 0;
+    if (c->hist_cap < (size_t)maxf + 1) {
+        free(c->hist);
+        c->hist_cap = (size_t)maxf + 1;
+        c->hist = ft_xmalloc(c->hist_cap * sizeof *c->hist);
+    }
+    memset(c->hist, 0, ((size_t)maxf + 1) * sizeof *c->hist);
+    for (size_t j = 0; j < c->nslots; j++) {
+        uint32_t f = c->cnt[c->slots[j]];
+        if (f > 1) c->hist[f]++;
+    }
     size_t top = (size_t)sqrt((double)distinct);
     if (top > rep) top = rep;
-    qsort(freq, rep, sizeof *freq, cmp_desc);
     uint64_t sum = 0;
-    for (size_t i = 0; i < top; i++) sum += freq[i];
-    free(freq);
-    counter_release(&c);
+    for (uint32_t f = maxf; f > 1 && top; f--) {
+        size_t take = c->hist[f] < top ? c->hist[f] : top;
+        sum += (uint64_t)take * f;
+        top -= take;
+    }
     return (double)sum / (double)total;
 }
 
@@ -116,14 +143,12 @@ static int is_sentence_end(int32_t cp) {
 }
 
 /* Share of sentences (of at least 4 characters, outside fenced code) that repeat an earlier one. */
-static double sentence_repeat(const int32_t *cps, size_t k, size_t *nsent) {
-    counter c;
-    counter_init(&c, k / 8 + 8);
-    size_t total = 0, start = 0;
+static double sentence_repeat(clean_ctx *c, const int32_t *cps, size_t k, size_t *nsent) {
+    size_t mask = table_init(c, k / 8 + 8), total = 0, distinct = 0, start = 0;
     int code = 0;
     for (size_t i = 0; i <= k; i++) {
-        int end = i == k || is_sentence_end(cps[i]) || (cps[i] == '.' && (i + 1 == k || cps[i + 1] == ' ' ||
-                                                                         cps[i + 1] == '\n'));
+        int end = i == k || is_sentence_end(cps[i]) ||
+                  (cps[i] == '.' && (i + 1 == k || cps[i + 1] == ' ' || cps[i + 1] == '\n'));
         if (!end) continue;
         size_t b = start, e = i;
         start = i + 1;
@@ -137,24 +162,22 @@ static double sentence_repeat(const int32_t *cps, size_t k, size_t *nsent) {
         if (code || e - b < 4) continue;
         uint64_t h = 0x243F6A8885A308D3ull;
         for (size_t j = b; j < e; j++) h = mix(h ^ (uint64_t)(uint32_t)cps[j]);
-        counter_add(&c, h);
+        distinct += (size_t)table_add(c, mask, h);
         total++;
     }
-    size_t distinct = c.used;
-    counter_release(&c);
     *nsent = total;
     return total ? (double)(total - distinct) / (double)total : 0;
 }
 
-int clean_filter_message(const clean_opts *o, const char *s, size_t n, int is_assistant, char *detail,
-                         size_t cap) {
+int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant, char *detail, size_t cap) {
+    const clean_opts *o = c->o;
     const char *who = is_assistant ? "assistant" : "human";
     if (o->filter_empty && n == 0) {
         snprintf(detail, cap, "empty %s turn", who);
         return R_EMPTY_TURN;
     }
     size_t k;
-    int32_t *cps = decode_all(s, n, &k);
+    const int32_t *cps = decode_all(c, s, n, &k);
     int r = R_KEPT;
     if (k < o->min_turn_chars) {
         snprintf(detail, cap, "%s turn has %zu characters (min %llu)", who, k, (unsigned long long)o->min_turn_chars);
@@ -173,7 +196,7 @@ int clean_filter_message(const clean_opts *o, const char *s, size_t n, int is_as
             else if (cps[i] < 0x80 && ((cps[i] | 32) >= 'a' && (cps[i] | 32) <= 'z')) latin++;
         }
         int ng = cjk >= latin ? o->rep_ngram_cjk : o->rep_ngram_latin;
-        double ratio = char_rep_ratio(cps, k, ng);
+        double ratio = char_rep_ratio(c, cps, k, ng);
         if (ratio > o->max_rep_ratio) {
             snprintf(detail, cap, "%s turn: character %d-gram repetition %.3f > %.3f", who, ng, ratio,
                      o->max_rep_ratio);
@@ -193,7 +216,7 @@ int clean_filter_message(const clean_opts *o, const char *s, size_t n, int is_as
     }
     if (is_assistant && o->max_sentence_repeat > 0) {
         size_t ns;
-        double ratio = sentence_repeat(cps, k, &ns);
+        double ratio = sentence_repeat(c, cps, k, &ns);
         if (ns >= o->sentence_min_count && ratio > o->max_sentence_repeat) {
             snprintf(detail, cap, "assistant turn: %.0f%% of %zu sentences are repeats (max %.0f%%)", 100 * ratio, ns,
                      100 * o->max_sentence_repeat);
@@ -202,6 +225,5 @@ int clean_filter_message(const clean_opts *o, const char *s, size_t n, int is_as
         }
     }
 out:
-    free(cps);
     return r;
 }

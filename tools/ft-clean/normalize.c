@@ -36,6 +36,7 @@ void clean_ctx_free(clean_ctx *c) {
     if (!c) return;
     clean_opencc_close(c->opencc);
     ft_buf_release(&c->a), ft_buf_release(&c->b), ft_buf_release(&c->raw);
+    free(c->cps), free(c->keys), free(c->cnt), free(c->slots), free(c->hist);
     free(c);
 }
 

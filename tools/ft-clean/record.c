@@ -286,7 +286,7 @@ static void finish(clean_ctx *c, ft_conv *conv, clean_result *r) {
             ft_turn *t = &conv->turns[i];
             normalize_slot(c, &t->text[k], &t->len[k], r->fixes);
             char d[sizeof r->detail - 16];
-            int why = clean_filter_message(o, t->text[k], t->len[k], k == FT_ASSISTANT, d, sizeof d);
+            int why = clean_filter_message(c, t->text[k], t->len[k], k == FT_ASSISTANT, d, sizeof d);
             if (why != R_KEPT) {
                 fail(r, why, "turn %zu: %s", i + 1, d);
                 return;
