@@ -103,6 +103,23 @@ static int cmp_numbered(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+/* Appends s without MOSS's tool-result citations "<sup><|N|></sup>" (they point at removed results). */
+static void strip_citations(const char *s, ft_buf *out) {
+    const char *p;
+    while ((p = strstr(s, "<sup><|"))) {
+        const char *q = p + 7;
+        while (*q >= '0' && *q <= '9') q++;
+        if (q > p + 7 && !strncmp(q, "|></sup>", 8)) {
+            ft_buf_add(out, s, (size_t)(p - s));
+            s = q + 8;
+        } else {
+            ft_buf_add(out, s, (size_t)(q - s));
+            s = q;
+        }
+    }
+    ft_buf_adds(out, s);
+}
+
 static int from_moss(clean_ctx *c, cJSON *obj, ft_conv *conv, clean_result *r) {
     cJSON *chat = cJSON_GetObjectItemCaseSensitive(obj, "chat");
     if (!cJSON_IsObject(chat)) return fail(r, R_BAD_RECORD, "'chat' is not an object");
@@ -142,6 +159,14 @@ static int from_moss(clean_ctx *c, cJSON *obj, ft_conv *conv, clean_result *r) {
         if (tool) r->fixes[F_TOOLS_STRIPPED]++;
         ft_conv_add_turn(conv, h, strlen(h), a, strlen(a));
     }
+    if (r->fixes[F_TOOLS_STRIPPED])
+        for (size_t i = 0; i < conv->nturns; i++) {
+            ft_buf b;
+            ft_buf_init(&b);
+            strip_citations(conv->turns[i].text[FT_ASSISTANT], &b);
+            ft_buf_addc(&b, 0), b.len--;
+            ft_conv_take_text(&conv->turns[i].text[FT_ASSISTANT], &conv->turns[i].len[FT_ASSISTANT], b.data, b.len);
+        }
     const char *cat = ft_json_str(obj, "category"), *meta = ft_json_str(obj, "meta_instruction");
     if (cat) ft_conv_set_text(&conv->category, &conv->category_len, cat, strlen(cat));
     if (meta && c->o->keep_meta) ft_conv_set_text(&conv->system, &conv->system_len, meta, strlen(meta));
