@@ -103,21 +103,40 @@ static int cmp_numbered(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Appends s without MOSS's tool-result citations "<sup><|N|></sup>" (they point at removed results). */
+/* Length of a MOSS citation token at s: "<|N|>" or "<|/N|>", optionally wrapped as "<sup>…</sup>";
+ * 0 if none. */
+static size_t citation_len(const char *s) {
+    size_t i = 0;
+    if (!strncmp(s, "<sup>", 5)) i = 5;
+    if (strncmp(s + i, "<|", 2)) return 0;
+    i += 2;
+    if (s[i] == '/') i++;
+    size_t d = i;
+    while (s[i] >= '0' && s[i] <= '9') i++;
+    if (i == d || strncmp(s + i, "|>", 2)) return 0;
+    i += 2;
+    if (!strncmp(s, "<sup>", 5) && !strncmp(s + i, "</sup>", 6)) i += 6;
+    return i;
+}
+
+/* Appends s without MOSS's tool-result citations (they point at removed results): "<|N|>", "<|/N|>",
+ * "<sup><|N|></sup>", and a "</sup>" left open by a bare citation token. */
 static void strip_citations(const char *s, ft_buf *out) {
-    const char *p;
-    while ((p = strstr(s, "<sup><|"))) {
-        const char *q = p + 7;
-        while (*q >= '0' && *q <= '9') q++;
-        if (q > p + 7 && !strncmp(q, "|></sup>", 8)) {
-            ft_buf_add(out, s, (size_t)(p - s));
-            s = q + 8;
-        } else {
-            ft_buf_add(out, s, (size_t)(q - s));
-            s = q;
+    int open = 0;
+    const char *from = s;
+    for (const char *p = s; (p = strchr(p, '<'));) {
+        size_t l = citation_len(p);
+        if (!l && open && !strncmp(p, "</sup>", 6)) l = 6, open = 0;
+        else if (l) open = strncmp(p, "<sup>", 5) != 0;
+        if (!l) {
+            p++;
+            continue;
         }
+        ft_buf_add(out, from, (size_t)(p - from));
+        p += l;
+        from = p;
     }
-    ft_buf_adds(out, s);
+    ft_buf_adds(out, from);
 }
 
 static int from_moss(clean_ctx *c, cJSON *obj, ft_conv *conv, clean_result *r) {
@@ -160,12 +179,13 @@ static int from_moss(clean_ctx *c, cJSON *obj, ft_conv *conv, clean_result *r) {
         ft_conv_add_turn(conv, h, strlen(h), a, strlen(a));
     }
     if (r->fixes[F_TOOLS_STRIPPED])
-        for (size_t i = 0; i < conv->nturns; i++) {
+        for (size_t i = 0; i < 2 * conv->nturns; i++) {
+            ft_turn *tn = &conv->turns[i / 2];
             ft_buf b;
             ft_buf_init(&b);
-            strip_citations(conv->turns[i].text[FT_ASSISTANT], &b);
+            strip_citations(tn->text[i % 2], &b);
             ft_buf_addc(&b, 0), b.len--;
-            ft_conv_take_text(&conv->turns[i].text[FT_ASSISTANT], &conv->turns[i].len[FT_ASSISTANT], b.data, b.len);
+            ft_conv_take_text(&tn->text[i % 2], &tn->len[i % 2], b.data, b.len);
         }
     const char *cat = ft_json_str(obj, "category"), *meta = ft_json_str(obj, "meta_instruction");
     if (cat) ft_conv_set_text(&conv->category, &conv->category_len, cat, strlen(cat));
