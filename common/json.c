@@ -79,3 +79,21 @@ int ft_json_put_value(ft_buf *out, const cJSON *v) {
     cJSON_free(p);
     return 0;
 }
+
+int ft_json_truncated(const char *s, size_t n) {
+    int depth = 0, in_str = 0, any = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (c == '\\') i++;
+            else if (c == '"') in_str = 0;
+            continue;
+        }
+        if (c == '"') in_str = 1, any = 1;
+        else if (c == '{' || c == '[') depth++, any = 1;
+        else if (c == '}' || c == ']') {
+            if (--depth < 0) return 0;
+        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') any = 1;
+    }
+    return any && (in_str || depth > 0);
+}

@@ -14,6 +14,10 @@
  * offset where parsing failed (n for truncated input). */
 int ft_json_parse(const char *s, size_t n, cJSON **out, size_t *err_off);
 
+/* Whether s[0..n) ends inside a string or with brackets still open: the likely cause of a parse error
+ * is then truncation rather than a syntax error. */
+int ft_json_truncated(const char *s, size_t n);
+
 /* The string value of key in obj, or NULL when missing or not a string (borrowed from obj). */
 const char *ft_json_str(const cJSON *obj, const char *key);
 

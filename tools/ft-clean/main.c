@@ -318,8 +318,8 @@ static void *worker(void *arg) {
     }
 }
 
+/* Results were reset by add_item (presets already carry their reason). */
 static void pool_run(pool *p, batch *b) {
-    for (size_t i = 0; i < b->n; i++) clean_result_reset(&b->res[i]);
     p->b = b;
     p->next = 0;
     if (p->nthreads) {
@@ -480,7 +480,9 @@ static int read_document(run *R, ft_lines *L, const char *where, const char *fir
         uint64_t line = start;
         for (size_t i = 0; i < off && i < doc.len; i++) line += doc.data[i] == '\n';
         char d[96];
-        snprintf(d, sizeof d, off >= doc.len ? "truncated JSON document" : "JSON syntax error at line %llu",
+        snprintf(d, sizeof d,
+                 off >= doc.len || ft_json_truncated(doc.data, doc.len) ? "truncated JSON document"
+                                                                        : "JSON syntax error at line %llu",
                  (unsigned long long)line);
         add_preset(R, where, start, doc.data, doc.len, R_BAD_JSON, d);
     } else if (cJSON_IsArray(v)) {
