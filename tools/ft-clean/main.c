@@ -378,8 +378,8 @@ static void flush_batch(run *R) {
         item *it = &b->items[i];
         clean_result *r = &b->res[i];
         R->in++;
-        for (int k = 0; k < F_COUNT; k++) R->fixes[k] += r->fixes[k];
         if (r->reason == R_KEPT) {
+            for (int k = 0; k < F_COUNT; k++) R->fixes[k] += r->fixes[k];
             R->kept++;
             fwrite(r->out.data, 1, r->out.len, R->outf);
             continue;
