@@ -47,35 +47,32 @@ static const struct {
     size_t n;
 } markers[] = {
 #define M(x) {x, sizeof(x) - 1}
-    M("<|Human|>:"), M("<|MOSS|>:"), M("<|Inner Thoughts|>:"), M("<|Commands|>:"), M("<|Results|>:"),
-    M("<|Human|>"),  M("<|MOSS|>"),  M("<|Inner Thoughts|>"),  M("<|Commands|>"),  M("<|Results|>"),
-    M("<eoh>"),      M("<eom>"),     M("<eot>"),               M("<eoc>"),         M("<eor>"),
+    M("<|Human|>"), M("<|MOSS|>"), M("<|Inner Thoughts|>"), M("<|Commands|>"), M("<|Results|>"),
+    M("<eoh>"),     M("<eom>"),    M("<eot>"),              M("<eoc>"),        M("<eor>"),
 #undef M
 };
 
+/* Every marker ends at its only '>': text is appended up to each '>' and the end of out is compared with
+ * the markers, so removing one cannot leave another made of the text around it ("<eo<eoh>h>"). */
 size_t clean_strip_markers(const char *s, size_t n, ft_buf *out) {
-    size_t removed = 0, i = 0, from = 0;
+    size_t removed = 0, i = 0, base = out->len;
+    ft_buf_reserve(out, n);
     while (i < n) {
-        const char *lt = memchr(s + i, '<', n - i);
-        if (!lt) break;
-        i = (size_t)(lt - s);
-        size_t hit = 0;
-        for (size_t k = 0; k < sizeof markers / sizeof *markers; k++)
-            if (n - i >= markers[k].n && !memcmp(s + i, markers[k].s, markers[k].n)) {
-                hit = markers[k].n;
-                break;
-            }
-        if (!hit) {
-            i++;
-            continue;
+        const char *gt = memchr(s + i, '>', n - i);
+        size_t e = gt ? (size_t)(gt - s) + 1 : n;
+        ft_buf_add(out, s + i, e - i);
+        i = e;
+        for (size_t k = 0; gt && k < sizeof markers / sizeof *markers; k++) {
+            size_t m = markers[k].n;
+            if (out->len - base < m || memcmp(out->data + out->len - m, markers[k].s, m)) continue;
+            out->len -= m;
+            out->data[out->len] = 0;
+            if (markers[k].s[1] == '|' && i < n && s[i] == ':') /* "<|Human|>: text" */
+                i += i + 1 < n && s[i + 1] == ' ' ? 2 : 1;
+            removed++;
+            break;
         }
-        ft_buf_add(out, s + from, i - from);
-        i += hit;
-        if (s[i - 1] == ':' && i < n && s[i] == ' ') i++; /* "<|Human|>: text" */
-        from = i;
-        removed++;
     }
-    ft_buf_add(out, s + from, n - from);
     return removed;
 }
 
