@@ -280,31 +280,16 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     ft_buf *cur = &c->a, *nxt = &c->b;
     ft_buf_clear(cur);
     ft_buf_clear(nxt);
-    /* 1. MOSS role markers */
-    if (memchr(s, '<', n)) {
-        size_t k = clean_strip_markers(s, n, cur);
-        if (k) {
-            fixes[F_MARKERS] += (uint32_t)k;
-            s = cur->data, n = cur->len;
-            SWAP(cur, nxt);
-        }
-    }
-    /* 2. controls and line ends */
-    ft_buf_clear(cur);
+    /* The order matters: markers go after every step that can make one ("<eo\x01h>", full-width "＜eoh＞"),
+     * NFC after every step that can undo it (half-width 'Ａ' + U+0301, "<EMAIL>" + U+0338). */
+    /* 1. controls and line ends */
     if (pass_controls(s, n, cur)) {
         fixes[F_CONTROL]++;
         s = cur->data, n = cur->len;
         SWAP(cur, nxt);
     }
     ft_buf_clear(cur);
-    /* 3. NFC */
-    if (ft_utf8_nfc(s, n, cur) == 1) {
-        fixes[F_NFC]++;
-        s = cur->data, n = cur->len;
-        SWAP(cur, nxt);
-    }
-    ft_buf_clear(cur);
-    /* 4. optional width and script conversions, outside code */
+    /* 2. optional width and script conversions, outside code */
     if (o->halfwidth) {
         if (for_segments(c, s, n, cur, seg_halfwidth)) {
             fixes[F_HALFWIDTH]++;
@@ -321,16 +306,17 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
         }
         ft_buf_clear(cur);
     }
-    /* 5. whitespace: trim the ends, collapse runs of blank lines */
-    int ws = trim(&s, &n);
-    if (memchr(s, '\n', n) && for_segments(c, s, n, cur, seg_blank_lines)) {
-        ws = 1;
-        s = cur->data, n = cur->len;
-        SWAP(cur, nxt);
+    /* 3. MOSS role markers */
+    if (memchr(s, '>', n)) {
+        size_t k = clean_strip_markers(s, n, cur);
+        if (k) {
+            fixes[F_MARKERS] += (uint32_t)k;
+            s = cur->data, n = cur->len;
+            SWAP(cur, nxt);
+        }
+        ft_buf_clear(cur);
     }
-    ft_buf_clear(cur);
-    if (ws) fixes[F_WHITESPACE]++;
-    /* 6. PII */
+    /* 4. PII */
     if (o->mask_pii) {
         size_t k = clean_mask_pii(s, n, cur);
         if (k) {
@@ -338,6 +324,22 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
             s = cur->data, n = cur->len;
             SWAP(cur, nxt);
         }
+        ft_buf_clear(cur);
     }
+    /* 5. NFC */
+    if (ft_utf8_nfc(s, n, cur) == 1) {
+        fixes[F_NFC]++;
+        s = cur->data, n = cur->len;
+        SWAP(cur, nxt);
+    }
+    ft_buf_clear(cur);
+    /* 6. whitespace: trim the ends, collapse runs of blank lines */
+    int ws = trim(&s, &n);
+    if (memchr(s, '\n', n) && for_segments(c, s, n, cur, seg_blank_lines)) {
+        ws = 1;
+        s = cur->data, n = cur->len;
+        SWAP(cur, nxt);
+    }
+    if (ws) fixes[F_WHITESPACE]++;
     ft_buf_add(out, s, n);
 }
