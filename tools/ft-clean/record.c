@@ -356,9 +356,39 @@ static const char *type_name(const cJSON *v) {
            : cJSON_IsBool(v) ? "a boolean" : cJSON_IsNull(v) ? "null" : "not an object";
 }
 
-void clean_json_value(clean_ctx *c, cJSON *v, clean_result *r) {
+/* Replaces invalid UTF-8 in the keys and strings of a parsed tree (a document read whole was not checked
+ * before parsing) with U+FFFD; returns the number of replacements, or -1 at the first one with reject. */
+static long repair_tree(cJSON *v, int reject) {
+    long fixed = 0;
+    for (; v; v = v->next) {
+        char **slot[2] = {&v->string, cJSON_IsString(v) ? &v->valuestring : NULL};
+        for (int k = 0; k < 2; k++) {
+            size_t n = slot[k] && *slot[k] ? strlen(*slot[k]) : 0;
+            if (ft_utf8_check(n ? *slot[k] : "", n) == n) continue;
+            if (reject) return -1;
+            ft_buf b;
+            ft_buf_init(&b);
+            fixed += (long)ft_utf8_repair(*slot[k], n, &b);
+            cJSON_free(*slot[k]);
+            *slot[k] = b.data;
+        }
+        long sub = v->child ? repair_tree(v->child, reject) : 0;
+        if (sub < 0) return sub;
+        fixed += sub;
+    }
+    return fixed;
+}
+
+/* checked: the text v was parsed from is known to be valid UTF-8 */
+static void clean_value(clean_ctx *c, cJSON *v, clean_result *r, int checked) {
     ft_conv conv;
     ft_conv_init(&conv);
+    long fixed = checked ? 0 : repair_tree(v, c->o->bad_utf8 == BAD_UTF8_REJECT);
+    if (fixed < 0) {
+        fail(r, R_BAD_UTF8, "invalid UTF-8 in a string");
+        goto out;
+    }
+    r->fixes[F_UTF8] += (uint32_t)fixed;
     if (!cJSON_IsObject(v)) {
         fail(r, R_BAD_RECORD, "the record is %s, not an object", type_name(v));
         goto out;
@@ -387,6 +417,8 @@ out:
     cJSON_Delete(v);
 }
 
+void clean_json_value(clean_ctx *c, cJSON *v, clean_result *r) { clean_value(c, v, r, 0); }
+
 void clean_json_text(clean_ctx *c, const char *s, size_t n, clean_result *r) {
     size_t bad = ft_utf8_check(s, n);
     if (bad < n) {
@@ -406,7 +438,7 @@ void clean_json_text(clean_ctx *c, const char *s, size_t n, clean_result *r) {
         else fail(r, R_BAD_JSON, "JSON syntax error at byte %zu", off);
         return;
     }
-    clean_json_value(c, v, r);
+    clean_value(c, v, r, 1);
 }
 
 void clean_csv_row(clean_ctx *c, const char *category, const char *system, const char *human,
