@@ -91,7 +91,11 @@ int ft_csv_next(ft_csv *c, ft_csv_record *rec) {
                     ft_buf_add(&c->fields, s + i, n - i);
                     ft_buf_addc(&c->fields, '\n');
                     rc = next_line(c, &s, &n);
-                    if (rc == FT_ETOOBIG || rc < 0) return rc;
+                    if (rc == FT_ETOOBIG || rc < 0) { /* describe the record, as for its first line */
+                        rec->nfields = 0, rec->raw = c->raw.data;
+                        rec->raw_len = c->raw.len + (rc == FT_ETOOBIG ? 1 + n : 0);
+                        return rc;
+                    }
                     if (rc == 0) {
                         c->err = "unterminated quoted field at end of input";
                         goto bad;

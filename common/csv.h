@@ -26,7 +26,9 @@ void ft_csv_free(ft_csv *c);
 
 /* ft_csv_next: 1 and *rec for a record, 0 at end of input, FT_EPARSE for a malformed record (rec->raw
  * and rec->lineno describe it and ft_csv_error names the problem; reading can go on), FT_EIO or
- * FT_ETOOBIG from the line reader. Blank lines between records are skipped. */
+ * FT_ETOOBIG from the line reader (for FT_ETOOBIG, rec->lineno is where the record starts, rec->raw_len
+ * its length through the line too long and rec->raw its first bytes, NUL-terminated). Blank lines
+ * between records are skipped. */
 int ft_csv_next(ft_csv *c, ft_csv_record *rec);
 /* A static description of the last FT_EPARSE. */
 const char *ft_csv_error(const ft_csv *c);
