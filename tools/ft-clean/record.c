@@ -447,8 +447,8 @@ void clean_csv_row(clean_ctx *c, const char *category, const char *system, const
     ft_conv_init(&conv);
     const char *s[4] = {category, system, human, assistant};
     ft_buf fixed[4];
+    for (int i = 0; i < 4; i++) ft_buf_init(&fixed[i]); /* all four: a reject leaves the loop early */
     for (int i = 0; i < 4; i++) {
-        ft_buf_init(&fixed[i]);
         if (!s[i]) continue;
         size_t n = strlen(s[i]), bad = ft_utf8_check(s[i], n);
         if (bad == n) continue;
