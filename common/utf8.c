@@ -34,7 +34,7 @@ static int seq_len(const unsigned char *s, size_t n) {
 /* Length of the maximal ill-formed subpart at s (at least 1). */
 static size_t bad_len(const unsigned char *s, size_t n) {
     unsigned c = s[0];
-    size_t need = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1;
+    size_t need = c >= 0xF5 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 1;
     size_t i = 1;
     for (; i < need && i < n; i++) {
         unsigned lo = 0x80, hi = 0xBF;
