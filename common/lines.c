@@ -78,7 +78,10 @@ static int64_t fill(ft_lines *r) {
 
 /* Discards the rest of an over-long line that starts at buf[start]. */
 static int skip_long(ft_lines *r, const char **line, size_t *len) {
-    size_t keep = r->end - r->start < PREFIX ? r->end - r->start : PREFIX;
+    size_t avail = r->end - r->start;
+    const char *eol = memchr(r->buf + r->start, '\n', avail);
+    if (eol) avail = (size_t)(eol - (r->buf + r->start)); /* the prefix never reaches into the next line */
+    size_t keep = avail < PREFIX ? avail : PREFIX;
     memcpy(r->prefix, r->buf + r->start, keep);
     r->prefix[keep] = 0;
     uint64_t total = 0;
