@@ -2,14 +2,100 @@
  * Rule: strings are escaped with a table, never char by char through printf. */
 #include "json.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_dig(char c) { return c >= '0' && c <= '9'; }
+
+/* Where s[0..n) stops being JSON: the offset of the first byte that cannot continue the text, n when the
+ * input ends inside a value, SIZE_MAX when it holds a whole value (cJSON failed for another reason).
+ * cJSON's own error position is only approximate and never n. Lenient as cJSON is: control characters
+ * in strings and leading zeros pass. Only called on the error path. */
+static size_t syntax_error_offset(const char *s, size_t n) {
+    enum { VALUE, FIRST_VALUE, KEY, FIRST_KEY, COLON, AFTER } st = VALUE;
+    char nest[1000];
+    size_t depth = 0, i = 0;
+    for (;;) {
+        while (i < n && is_ws(s[i])) i++;
+        if (i >= n) return st == AFTER && depth == 0 ? SIZE_MAX : n;
+        char c = s[i];
+        if (st == AFTER) {
+            if (depth == 0) return i;
+            char close = nest[depth - 1] == '[' ? ']' : '}';
+            if (c == close) depth--, i++;
+            else if (c == ',') st = nest[depth - 1] == '[' ? VALUE : KEY, i++;
+            else return i;
+            continue;
+        }
+        if (st == COLON) {
+            if (c != ':') return i;
+            st = VALUE, i++;
+            continue;
+        }
+        if ((st == FIRST_VALUE && c == ']') || (st == FIRST_KEY && c == '}')) {
+            depth--, i++, st = AFTER;
+            continue;
+        }
+        if ((st == KEY || st == FIRST_KEY) && c != '"') return i;
+        int key = st == KEY || st == FIRST_KEY;
+        st = key ? COLON : AFTER;
+        if (c == '{' || c == '[') {
+            if (depth == sizeof nest) return i;
+            nest[depth++] = c, i++;
+            st = c == '{' ? FIRST_KEY : FIRST_VALUE;
+        } else if (c == '"') {
+            for (i++;; i++) {
+                if (i >= n) return n;
+                if (s[i] == '"') break;
+                if (s[i] != '\\') continue;
+                if (++i >= n) return n;
+                if (s[i] == 'u') {
+                    for (int k = 0; k < 4; k++) {
+                        if (++i >= n) return n;
+                        char h = s[i];
+                        if (!is_dig(h) && !((h | 32) >= 'a' && (h | 32) <= 'f')) return i;
+                    }
+                } else if (!memchr("\"\\/bfnrt", s[i], 8)) {
+                    return i;
+                }
+            }
+            i++;
+        } else if (c == '-' || is_dig(c)) {
+            if (c == '-' && ++i >= n) return n;
+            if (!is_dig(s[i])) return i;
+            while (i < n && is_dig(s[i])) i++;
+            if (i < n && s[i] == '.') {
+                if (++i >= n) return n;
+                if (!is_dig(s[i])) return i;
+                while (i < n && is_dig(s[i])) i++;
+            }
+            if (i < n && (s[i] | 32) == 'e') {
+                if (++i < n && (s[i] == '+' || s[i] == '-')) i++;
+                if (i >= n) return n;
+                if (!is_dig(s[i])) return i;
+                while (i < n && is_dig(s[i])) i++;
+            }
+        } else {
+            const char *lit = c == 't' ? "true" : c == 'f' ? "false" : c == 'n' ? "null" : NULL;
+            if (!lit) return i;
+            for (size_t k = 0; lit[k]; k++, i++) {
+                if (i >= n) return n;
+                if (s[i] != lit[k]) return i;
+            }
+        }
+    }
+}
 
 int ft_json_parse(const char *s, size_t n, cJSON **out, size_t *err_off) {
     const char *end = NULL;
     cJSON *v = cJSON_ParseWithLengthOpts(s, n, &end, 0);
     if (!v) {
-        if (err_off) *err_off = end && end >= s && end <= s + n ? (size_t)(end - s) : n;
+        if (err_off) {
+            size_t e = syntax_error_offset(s, n);
+            *err_off = e != SIZE_MAX ? e : end && end >= s && end <= s + n ? (size_t)(end - s) : n;
+        }
         return FT_EPARSE;
     }
     /* Only whitespace may follow the value. */
