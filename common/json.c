@@ -183,3 +183,63 @@ int ft_json_truncated(const char *s, size_t n) {
     }
     return any && (in_str || depth > 0);
 }
+
+/* End of the JSON value that starts at s[i] (the text is known to be valid JSON). */
+static size_t skip_value(const char *s, size_t n, size_t i) {
+    int depth = 0;
+    do {
+        char c = s[i];
+        if (c == '"') {
+            for (i++; i < n && s[i] != '"'; i++)
+                if (s[i] == '\\') i++;
+            i++;
+        } else if (c == '{' || c == '[') {
+            depth++, i++;
+        } else if (c == '}' || c == ']') {
+            depth--, i++;
+        } else if (is_ws(c) || c == ',' || c == ':') {
+            i++;
+        } else {
+            while (i < n && !is_ws(s[i]) && !memchr(",:]}", s[i], 4)) i++;
+        }
+    } while (depth > 0 && i < n);
+    return i;
+}
+
+int ft_json_member_spans(const char *s, size_t n, size_t *begin, size_t *end, int max) {
+    size_t i = 0;
+    while (i < n && is_ws(s[i])) i++;
+    if (i >= n || s[i] != '{') return -1;
+    i++;
+    int k = 0;
+    for (;;) {
+        while (i < n && (is_ws(s[i]) || s[i] == ',')) i++;
+        if (i >= n || s[i] != '"') return k;
+        i = skip_value(s, n, i); /* the key */
+        while (i < n && (is_ws(s[i]) || s[i] == ':')) i++;
+        if (i >= n) return k;
+        size_t e = skip_value(s, n, i);
+        if (k < max) begin[k] = i, end[k] = e;
+        k++;
+        i = e;
+    }
+}
+
+void ft_json_put_compact(ft_buf *out, const char *s, size_t n) {
+    size_t i = 0, from = 0;
+    while (i < n) {
+        char c = s[i];
+        if (c == '"') {
+            for (i++; i < n && s[i] != '"'; i++)
+                if (s[i] == '\\') i++;
+            i++;
+        } else if (is_ws(c)) {
+            ft_buf_add(out, s + from, i - from);
+            while (i < n && is_ws(s[i])) i++;
+            from = i;
+        } else {
+            i++;
+        }
+    }
+    ft_buf_add(out, s + from, (i < n ? i : n) - from);
+}

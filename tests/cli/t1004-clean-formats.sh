@@ -60,4 +60,12 @@ test_expect_success 'MOSS turns are ordered by number, not by key order; Inner T
     ! echo "$out" | grep -q secret
 '
 
+test_expect_success 'carried values keep their numbers as written (big ids, 1.0, exponents), also in documents' '
+    line="{\"conversation_id\":12345678901234567890,\"conversation\":[{\"human\":\"hello there\",\"assistant\":\"hi\"}],\"score\":1.0,\"meta\":{\"a\":[1e2,2.50,\"x\"],\"b\":-0.0}}" &&
+    expect_eq "$(echo "$line" | ft-clean)" "$line" &&
+    echo "$line" | sed -e "s/^{/{\n  /" -e "s/,\"/,\n  \"/g" -e "s/}\$/\n}/" >pretty.json &&
+    head -1 pretty.json | grep -qx "{" && test "$(wc -l <pretty.json)" -gt 4 &&
+    expect_eq "$(ft-clean pretty.json)" "$line"
+'
+
 test_done

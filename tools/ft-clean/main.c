@@ -497,8 +497,9 @@ static int read_document(run *R, ft_lines *L, const char *where, const char *fir
         }
         cJSON_Delete(v);
     } else {
-        item *it = add_item(R, IT_VALUE, where, start, doc.data, doc.len);
-        it->value = v;
+        /* one object: parsed again from its text, which keeps its numbers as written */
+        cJSON_Delete(v);
+        add_item(R, IT_JSON, where, start, doc.data, doc.len);
     }
     ft_buf_release(&doc);
     return 0;

@@ -419,6 +419,49 @@ out:
 
 void clean_json_value(clean_ctx *c, cJSON *v, clean_result *r) { clean_value(c, v, r, 0); }
 
+/* Top-level values ft-clean interprets itself; everything else is carried through. */
+static int interpreted(const char *key) {
+    static const char *const keys[] = {"conversation", "chat", "conversations", "messages", "history", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (!strcmp(key, keys[i])) return 1;
+    return 0;
+}
+
+static int has_number(const cJSON *v) {
+    if (cJSON_IsNumber(v)) return 1;
+    for (const cJSON *it = v->child; it; it = it->next)
+        if (has_number(it)) return 1;
+    return 0;
+}
+
+/* cJSON keeps numbers as doubles: 12345678901234567890 would come back as 1.2345678901234567e+19 and 1.0
+ * as 1. Carried values holding numbers are swapped for raw items with their text as written. */
+static void keep_number_spelling(cJSON *obj, const char *s, size_t n) {
+    if (!cJSON_IsObject(obj)) return;
+    int want = 0, count = 0;
+    for (cJSON *it = obj->child; it; it = it->next, count++)
+        if (!interpreted(it->string) && has_number(it)) want = 1;
+    if (!want) return;
+    size_t *b = ft_xmalloc(2 * (size_t)count * sizeof *b), *e = b + count;
+    if (ft_json_member_spans(s, n, b, e, count) == count) {
+        int k = 0;
+        ft_buf text;
+        ft_buf_init(&text);
+        for (cJSON *it = obj->child, *next; it; it = next, k++) {
+            next = it->next;
+            if (interpreted(it->string) || !has_number(it)) continue;
+            ft_buf_clear(&text);
+            ft_json_put_compact(&text, s + b[k], e[k] - b[k]);
+            cJSON *raw = cJSON_CreateRaw(text.data);
+            if (!raw) continue;
+            raw->string = ft_xstrdup(it->string);
+            cJSON_ReplaceItemViaPointer(obj, it, raw);
+        }
+        ft_buf_release(&text);
+    }
+    free(b);
+}
+
 void clean_json_text(clean_ctx *c, const char *s, size_t n, clean_result *r) {
     size_t bad = ft_utf8_check(s, n);
     if (bad < n) {
@@ -438,6 +481,7 @@ void clean_json_text(clean_ctx *c, const char *s, size_t n, clean_result *r) {
         else fail(r, R_BAD_JSON, "JSON syntax error at byte %zu", off);
         return;
     }
+    keep_number_spelling(v, s, n);
     clean_value(c, v, r, 1);
 }
 
