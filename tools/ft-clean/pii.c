@@ -147,18 +147,23 @@ size_t clean_mask_pii(const char *s, size_t n, ft_buf *out) {
     size_t masked = 0, i = 0, from = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
-        size_t len = 0, b = i;
+        size_t len = 0, b = i - from;
         const char *tag = NULL;
+        /* The scanners see the text from the end of the last mask on: a tag ends a word, as it will when
+         * the output is masked again, so masking twice changes nothing ("13812345678+83834568" gives
+         * "<PHONE><PHONE>" both times). */
+        const char *t = s + from;
+        size_t tn = n - from, ti = i - from;
         if (c == 'h' || c == 'H' || c == 'f' || c == 'F' || c == 'w' || c == 'W') {
-            if ((len = match_url(s, n, i))) tag = "<URL>";
+            if ((len = match_url(t, tn, ti))) tag = "<URL>";
         } else if (c == '@') {
-            if ((len = match_email(s, n, i, &b)) && b >= from) tag = "<EMAIL>";
-            else len = 0;
+            if ((len = match_email(t, tn, ti, &b))) tag = "<EMAIL>";
         } else if (c == '+') {
-            if ((len = match_intl_phone(s, n, i))) tag = "<PHONE>";
+            if ((len = match_intl_phone(t, tn, ti))) tag = "<PHONE>";
         } else if (is_digit(c)) {
-            len = match_number(s, n, i, &tag);
+            len = match_number(t, tn, ti, &tag);
         }
+        b += from;
         if (!len) {
             i++;
             continue;
