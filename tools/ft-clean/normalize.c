@@ -275,13 +275,26 @@ static int trim(const char **ps, size_t *pn) {
         y = t_;                                                                                          \
     } while (0)
 
+/* Removes the markers of s[0..n) into *cur, which becomes the text (s, n) when any were removed. */
+static void strip_markers_step(const char **s, size_t *n, ft_buf **cur, ft_buf **nxt, uint32_t *fixes) {
+    if (!memchr(*s, '>', *n)) return;
+    size_t k = clean_strip_markers(*s, *n, *cur);
+    if (k) {
+        fixes[F_MARKERS] += (uint32_t)k;
+        *s = (*cur)->data, *n = (*cur)->len;
+        SWAP(*cur, *nxt);
+    }
+    ft_buf_clear(*cur);
+}
+
 void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fixes) {
     const clean_opts *o = c->o;
     ft_buf *cur = &c->a, *nxt = &c->b;
     ft_buf_clear(cur);
     ft_buf_clear(nxt);
-    /* The order matters: markers go after every step that can make one ("<eo\x01h>", full-width "＜eoh＞"),
-     * NFC after every step that can undo it (half-width 'Ａ' + U+0301, "<EMAIL>" + U+0338). */
+    /* The order matters: markers go before code fences are looked for ("<|MOSS|>: ```") and after every
+     * step that can make one ("<eo\x01h>", full-width "＜eoh＞"); NFC after every step that can undo it
+     * (half-width 'Ａ' + U+0301, "<EMAIL>" + U+0338). */
     /* 1. controls and line ends */
     if (pass_controls(s, n, cur)) {
         fixes[F_CONTROL]++;
@@ -289,12 +302,16 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
         SWAP(cur, nxt);
     }
     ft_buf_clear(cur);
-    /* 2. optional width and script conversions, outside code */
+    /* 2. MOSS role markers */
+    strip_markers_step(&s, &n, &cur, &nxt, fixes);
+    /* 3. optional width and script conversions, outside code; then markers again if they made one */
+    int converted = 0;
     if (o->halfwidth) {
         if (for_segments(c, s, n, cur, seg_halfwidth)) {
             fixes[F_HALFWIDTH]++;
             s = cur->data, n = cur->len;
             SWAP(cur, nxt);
+            converted = 1;
         }
         ft_buf_clear(cur);
     }
@@ -303,19 +320,11 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
             fixes[F_T2S]++;
             s = cur->data, n = cur->len;
             SWAP(cur, nxt);
+            converted = 1;
         }
         ft_buf_clear(cur);
     }
-    /* 3. MOSS role markers */
-    if (memchr(s, '>', n)) {
-        size_t k = clean_strip_markers(s, n, cur);
-        if (k) {
-            fixes[F_MARKERS] += (uint32_t)k;
-            s = cur->data, n = cur->len;
-            SWAP(cur, nxt);
-        }
-        ft_buf_clear(cur);
-    }
+    if (converted) strip_markers_step(&s, &n, &cur, &nxt, fixes);
     /* 4. PII */
     if (o->mask_pii) {
         size_t k = clean_mask_pii(s, n, cur);
