@@ -131,6 +131,10 @@ void ft_conv_write_jsonl(const ft_conv *c, ft_buf *out) {
     if (c->extra) {
         const cJSON *it;
         cJSON_ArrayForEach(it, c->extra) {
+            const char *k = it->string;
+            if (!strcmp(k, "conversation") || (c->id && !strcmp(k, "conversation_id")) ||
+                (c->category && !strcmp(k, "category")) || (c->system && !strcmp(k, "system")))
+                continue; /* the record's own key was written: no key twice */
             ft_buf_addc(out, ',');
             ft_json_put_string(out, it->string, strlen(it->string));
             ft_buf_addc(out, ':');

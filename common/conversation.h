@@ -44,7 +44,7 @@ void ft_conv_take_extra(ft_conv *c, cJSON *obj, const char *const *skip);
 int ft_conv_from_json(cJSON *obj, ft_conv *c, const char **why);
 
 /* Appends the record as one line of JSON plus '\n': conversation_id, category, system, conversation,
- * then the extra keys in their input order. */
+ * then the extra keys in their input order, less any that would repeat a key already written. */
 void ft_conv_write_jsonl(const ft_conv *c, ft_buf *out);
 
 #endif
