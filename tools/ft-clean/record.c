@@ -379,6 +379,15 @@ static long repair_tree(cJSON *v, int reject) {
     return fixed;
 }
 
+/* A string "category" or "system" that a format left among the extra keys becomes the record's own, so
+ * it is normalized like the rest: the next tool reads those keys as text whatever the input format was. */
+static void adopt_text(ft_conv *conv, const char *key, char **slot, size_t *len) {
+    cJSON *v = conv->extra ? cJSON_GetObjectItemCaseSensitive(conv->extra, key) : NULL;
+    if (*slot || !cJSON_IsString(v)) return;
+    ft_conv_set_text(slot, len, v->valuestring, strlen(v->valuestring));
+    cJSON_DeleteItemFromObjectCaseSensitive(conv->extra, key);
+}
+
 /* checked: the text v was parsed from is known to be valid UTF-8 */
 static void clean_value(clean_ctx *c, cJSON *v, clean_result *r, int checked) {
     ft_conv conv;
@@ -411,7 +420,11 @@ static void clean_value(clean_ctx *c, cJSON *v, clean_result *r, int checked) {
         rc = fail(r, R_UNKNOWN_FORMAT, "no known record shape (keys: %s)", n ? keys : "none");
     }
     }
-    if (rc == R_KEPT) finish(c, &conv, r);
+    if (rc == R_KEPT) {
+        adopt_text(&conv, "category", &conv.category, &conv.category_len);
+        adopt_text(&conv, "system", &conv.system, &conv.system_len);
+        finish(c, &conv, r);
+    }
 out:
     ft_conv_release(&conv);
     cJSON_Delete(v);
