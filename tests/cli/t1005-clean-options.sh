@@ -68,6 +68,16 @@ test_expect_success 'a reply that is one character run is dropped as char-repeti
     grep -q "run.jsonl:1: char-repetition: turn 1: assistant turn: character 10-gram repetition 0.9" err
 '
 
+test_expect_success 'a reply looping on a short unit is dropped as looping; a short laugh is not' '
+    conv "ok?" "好的，$(for i in $(seq 40); do printf 好的; done)" >loopy.jsonl &&
+    ft-clean --stats st.json -v loopy.jsonl >out.jsonl 2>err &&
+    test ! -s out.jsonl &&
+    grep -q "loopy.jsonl:1: looping: turn 1: assistant turn: a 2-character unit repeated 40 times" err &&
+    ft-clean --max-loop-share 0 loopy.jsonl | grep -q 好的 &&
+    conv "joke" "哈哈哈哈哈哈哈哈哈哈，这个笑话确实很有意思。它的妙处在于双关语的运用，让人在意想不到的地方会心一笑。" >laugh.jsonl &&
+    expect_eq "$(ft-clean laugh.jsonl | wc -l)" 1
+'
+
 test_expect_success 'repeated sentences and special characters have their own reasons and switches' '
     conv "tell me" "这是第一句话。这是重复的句子。这是重复的句子。这是重复的句子。这是重复的句子。这是重复的句子。这是最后一句。" >sent.jsonl &&
     ft-clean --max-repetition 0 --stats st.json sent.jsonl >/dev/null &&

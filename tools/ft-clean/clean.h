@@ -33,7 +33,8 @@ enum bad_utf8 { BAD_UTF8_REPLACE, BAD_UTF8_REJECT };
     X(R_CONV_TOO_LONG, "conv-too-long", 0)                                                               \
     X(R_REPETITION, "char-repetition", 0)                                                                \
     X(R_SPECIAL_CHARS, "special-chars", 0)                                                               \
-    X(R_REPEATED_SENTENCES, "repeated-sentences", 0)
+    X(R_REPEATED_SENTENCES, "repeated-sentences", 0)                                                     \
+    X(R_LOOPING, "looping", 0)
 
 enum clean_reason {
     R_KEPT = 0,
@@ -81,6 +82,8 @@ typedef struct {
     uint64_t special_min_chars;
     double max_sentence_repeat; /* share of repeated sentences in one reply */
     uint64_t sentence_min_count;
+    double max_loop_share;      /* share of a reply taken by one short unit repeated back to back */
+    uint64_t loop_min_repeats, loop_min_chars;
 } clean_opts;
 
 void clean_opts_default(clean_opts *o);

@@ -76,7 +76,8 @@ static int table_add(clean_ctx *c, size_t mask, uint64_t h) {
 /* data-juicer's character_repetition_filter ratio: over all character n-grams, the share of occurrences
  * taken by the floor(sqrt(distinct)) most frequent ones (only n-grams seen more than once count).
  * N-gram hashes roll: H = sum h(cp[i+j]) * P^(n-1-j), so each position costs O(1). */
-static double char_rep_ratio(clean_ctx *c, const int32_t *cps, size_t k, int ngram) {
+static double char_rep_ratio(clean_ctx *c, const int32_t *cps, size_t k, int ngram, uint32_t *max_freq) {
+    *max_freq = 0;
     if (k < (size_t)ngram) return 0;
     const uint64_t P = 0x100000001B3ull;
     size_t total = k - (size_t)ngram + 1, mask = table_init(c, total), distinct = 0;
@@ -97,6 +98,7 @@ static double char_rep_ratio(clean_ctx *c, const int32_t *cps, size_t k, int ngr
             if (f > maxf) maxf = f;
         }
     }
+    *max_freq = maxf;
     if (!rep) return 0;
     if (c->hist_cap < (size_t)maxf + 1) {
         free(c->hist);
@@ -169,6 +171,29 @@ static double sentence_repeat(clean_ctx *c, const int32_t *cps, size_t k, size_t
     return total ? (double)(total - distinct) / (double)total : 0;
 }
 
+/* The longest run where a unit of 1..16 characters holding a letter repeats back to back at least
+ * min_repeats times ("好的好的好的…", "hahaha…"): a reply stuck in a loop below the sentence level, which the
+ * n-gram ratio misses for units longer than 2. Returns the run length in characters, *unit its length. */
+static size_t longest_loop(const int32_t *cps, size_t k, uint64_t min_repeats, size_t *unit) {
+    size_t best = 0;
+    for (size_t p = 1; p <= 16 && 2 * p <= k; p++) {
+        size_t run = 0, max = 0, end = 0;
+        for (size_t i = p; i < k; i++) {
+            run = cps[i] == cps[i - p] ? run + 1 : 0;
+            if (run > max) max = run, end = i;
+        }
+        size_t len = max + p;
+        if (len <= best || len / p < min_repeats) continue;
+        int letter = 0;
+        for (size_t j = end + 1 - p; j <= end && !letter; j++) {
+            utf8proc_category_t cat = utf8proc_category(cps[j]);
+            letter = cat >= UTF8PROC_CATEGORY_LU && cat <= UTF8PROC_CATEGORY_LO;
+        }
+        if (letter) best = len, *unit = p;
+    }
+    return best;
+}
+
 int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant, char *detail, size_t cap) {
     const clean_opts *o = c->o;
     const char *who = is_assistant ? "assistant" : "human";
@@ -189,6 +214,9 @@ int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant
         r = R_TURN_TOO_LONG;
         goto out;
     }
+    /* A loop of r repeats makes some n-gram occur about r times: without one, no loop scan is needed
+     * (max_freq stays UINT32_MAX, "unknown", when the n-gram table was not built). */
+    uint32_t max_freq = UINT32_MAX;
     if (o->max_rep_ratio > 0 && k >= o->rep_min_chars) {
         size_t cjk = 0, latin = 0;
         for (size_t i = 0; i < k; i++) {
@@ -196,7 +224,7 @@ int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant
             else if (cps[i] < 0x80 && ((cps[i] | 32) >= 'a' && (cps[i] | 32) <= 'z')) latin++;
         }
         int ng = cjk >= latin ? o->rep_ngram_cjk : o->rep_ngram_latin;
-        double ratio = char_rep_ratio(c, cps, k, ng);
+        double ratio = char_rep_ratio(c, cps, k, ng, &max_freq);
         if (ratio > o->max_rep_ratio) {
             snprintf(detail, cap, "%s turn: character %d-gram repetition %.3f > %.3f", who, ng, ratio,
                      o->max_rep_ratio);
@@ -221,6 +249,18 @@ int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant
             snprintf(detail, cap, "assistant turn: %.0f%% of %zu sentences are repeats (max %.0f%%)", 100 * ratio, ns,
                      100 * o->max_sentence_repeat);
             r = R_REPEATED_SENTENCES;
+            goto out;
+        }
+    }
+    /* The loop's unit (at most 16 characters) then repeats at least max(min repeats, share * k / 16) times. */
+    double need = o->max_loop_share * (double)k / 16;
+    if (need < (double)o->loop_min_repeats) need = (double)o->loop_min_repeats;
+    if (is_assistant && o->max_loop_share > 0 && k >= o->loop_min_chars && (double)max_freq + 2 >= need) {
+        size_t unit = 0, run = longest_loop(cps, k, o->loop_min_repeats, &unit);
+        if (run >= o->loop_min_chars && (double)run > o->max_loop_share * (double)k) {
+            snprintf(detail, cap, "assistant turn: a %zu-character unit repeated %zu times takes %.0f%% (max %.0f%%)",
+                     unit, run / unit, 100.0 * (double)run / (double)k, 100 * o->max_loop_share);
+            r = R_LOOPING;
             goto out;
         }
     }

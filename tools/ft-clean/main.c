@@ -73,6 +73,10 @@ static void usage(FILE *f) {
           "      --special-min-chars N  shorter messages are not tested (default 20)\n"
           "      --max-sentence-repeat R  share of repeated sentences in a reply (default 0.5)\n"
           "      --sentence-min-count N   replies with fewer sentences are not tested (default 6)\n"
+          "      --max-loop-share R     share of a reply taken by one unit of up to 16 characters repeated\n"
+          "                             back to back (default 0.3)\n"
+          "      --loop-min-repeats N   repeats that make a loop (default 8)\n"
+          "      --loop-min-chars N     shorter replies and loops are not tested (default 50)\n"
           "      --no-filters           turn off every quality filter above (empty turns still drop)\n"
           "Accounting:\n"
           "      --rejects FILE         every dropped or unparsable record, unchanged, with reason and file:line\n"
@@ -118,7 +122,7 @@ static double opt_ratio(const char *name, const char *v) {
 enum {
     O_MAX_LINE = 256, O_MOSS_TOOLS, O_KEEP_META, O_BAD_UTF8, O_HALFWIDTH, O_T2S, O_MASK_PII, O_KEEP_EMPTY,
     O_MIN_TURN, O_MAX_TURN, O_MIN_CONV, O_MAX_CONV, O_MAX_REP, O_REP_CJK, O_REP_LATIN, O_REP_MIN,
-    O_MAX_SPECIAL, O_SPECIAL_MIN, O_MAX_SENT, O_SENT_MIN, O_NO_FILTERS, O_REJECTS, O_STATS, O_STRICT
+    O_MAX_SPECIAL, O_SPECIAL_MIN, O_MAX_SENT, O_SENT_MIN, O_MAX_LOOP, O_LOOP_REPEATS, O_LOOP_MIN, O_NO_FILTERS, O_REJECTS, O_STATS, O_STRICT
 };
 
 static void parse_options(int argc, char **argv, options *o) {
@@ -146,6 +150,9 @@ static void parse_options(int argc, char **argv, options *o) {
         {"special-min-chars", required_argument, 0, O_SPECIAL_MIN},
         {"max-sentence-repeat", required_argument, 0, O_MAX_SENT},
         {"sentence-min-count", required_argument, 0, O_SENT_MIN},
+        {"max-loop-share", required_argument, 0, O_MAX_LOOP},
+        {"loop-min-repeats", required_argument, 0, O_LOOP_REPEATS},
+        {"loop-min-chars", required_argument, 0, O_LOOP_MIN},
         {"no-filters", no_argument, 0, O_NO_FILTERS},
         {"rejects", required_argument, 0, O_REJECTS},
         {"stats", required_argument, 0, O_STATS},
@@ -206,9 +213,12 @@ static void parse_options(int argc, char **argv, options *o) {
         case O_SPECIAL_MIN: o->c.special_min_chars = opt_count("special-min-chars", optarg, 0, UINT32_MAX); break;
         case O_MAX_SENT: o->c.max_sentence_repeat = opt_ratio("max-sentence-repeat", optarg); break;
         case O_SENT_MIN: o->c.sentence_min_count = opt_count("sentence-min-count", optarg, 0, UINT32_MAX); break;
+        case O_MAX_LOOP: o->c.max_loop_share = opt_ratio("max-loop-share", optarg); break;
+        case O_LOOP_REPEATS: o->c.loop_min_repeats = opt_count("loop-min-repeats", optarg, 2, UINT32_MAX); break;
+        case O_LOOP_MIN: o->c.loop_min_chars = opt_count("loop-min-chars", optarg, 0, UINT32_MAX); break;
         case O_NO_FILTERS:
             o->c.min_turn_chars = o->c.max_turn_chars = o->c.min_conv_chars = o->c.max_conv_chars = 0;
-            o->c.max_rep_ratio = o->c.max_special_ratio = o->c.max_sentence_repeat = 0;
+            o->c.max_rep_ratio = o->c.max_special_ratio = o->c.max_sentence_repeat = o->c.max_loop_share = 0;
             break;
         case O_REJECTS: o->rejects = optarg; break;
         case O_STATS: o->stats = optarg; break;

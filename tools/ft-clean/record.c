@@ -51,6 +51,9 @@ void clean_opts_default(clean_opts *o) {
     o->special_min_chars = 20;
     o->max_sentence_repeat = 0.5;
     o->sentence_min_count = 6;
+    o->max_loop_share = 0.3;
+    o->loop_min_repeats = 8;
+    o->loop_min_chars = 50;
 }
 
 void clean_result_reset(clean_result *r) {
