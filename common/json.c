@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+/* What cJSON skips as whitespace: every byte up to ' ', so the scanners agree with what it accepted. */
+static int is_ws(char c) { return (unsigned char)c <= ' '; }
 static int is_dig(char c) { return c >= '0' && c <= '9'; }
 
 /* Where s[0..n) stops being JSON: the offset of the first byte that cannot continue the text, n when the
