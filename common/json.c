@@ -231,8 +231,14 @@ void ft_json_put_compact(ft_buf *out, const char *s, size_t n) {
     while (i < n) {
         char c = s[i];
         if (c == '"') {
-            for (i++; i < n && s[i] != '"'; i++)
+            for (i++; i < n && s[i] != '"'; i++) {
                 if (s[i] == '\\') i++;
+                else if ((unsigned char)s[i] < ' ') { /* cJSON lets raw controls into strings, JSON does not */
+                    ft_buf_add(out, s + from, i - from);
+                    ft_buf_addf(out, "\\u%04x", (unsigned char)s[i]);
+                    from = i + 1;
+                }
+            }
             i++;
         } else if (is_ws(c)) {
             ft_buf_add(out, s + from, i - from);
