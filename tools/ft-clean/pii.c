@@ -133,12 +133,16 @@ static size_t match_number(const char *s, size_t n, size_t i, const char **tag) 
 /* International form: +CC then 7..14 digits with optional single spaces or dashes. */
 static size_t match_intl_phone(const char *s, size_t n, size_t i) {
     if (s[i] != '+' || (i > 0 && is_alnum((unsigned char)s[i - 1]))) return 0;
-    size_t j = i + 1, nd = 0;
+    size_t j = i + 1, nd = 0, cut = 0, cut_nd = 0;
     while (j < n) {
         if (is_digit((unsigned char)s[j])) nd++, j++;
-        else if ((s[j] == ' ' || s[j] == '-') && j + 1 < n && is_digit((unsigned char)s[j + 1]) && nd) j++;
+        else if ((s[j] == ' ' || s[j] == '-') && j + 1 < n && is_digit((unsigned char)s[j + 1]) && nd)
+            cut = j, cut_nd = nd, j++;
         else break;
     }
+    /* a last group that runs into a word is not part of the number ("+86 138 0013 8000 5@x.cn"), as it
+     * will not be once that word is masked */
+    if (j < n && wordish((unsigned char)s[j]) && cut) j = cut, nd = cut_nd;
     if (nd < 8 || nd > 15 || (j < n && wordish((unsigned char)s[j]))) return 0;
     return j - i;
 }
