@@ -102,21 +102,22 @@ $(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(CLEAN_OBJ) $(LIB)
 	$(CC) $(FT_CFLAGS) -Itools/ft-clean -Itests/unit $(CFLAGS) $(FT_LDFLAGS) -o $@ $< $(CLEAN_OBJ) $(LIB) $(LDLIBS_FT)
 
 # Fuzz targets: replayed over their seed corpus by make check (any compiler), fuzzed by make fuzz (clang).
-$(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(CLEAN_OBJ) $(LIB)
+$(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/check.h $(CLEAN_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(FT_CFLAGS) -Itools/ft-clean $(CFLAGS) $(FT_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLEAN_OBJ) $(LIB) $(LDLIBS_FT)
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Itools/ft-clean
-$(O)/fuzz/%: tests/fuzz/%.c $(COMMON_SRC) $(CLEAN_SRC)
+$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/check.h $(COMMON_SRC) $(CLEAN_SRC) $(wildcard common/*.h tools/ft-clean/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $^ $(LDLIBS_FT)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS_FT)
 
 fuzz: check-deps $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(O)/fuzz/corpus-$$n; \
 	  echo "ft: fuzzing $$n for $(FUZZ_TIME)s"; \
-	  $$f -max_total_time=$(FUZZ_TIME) -max_len=65536 $(O)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
+	  $$f -max_total_time=$(FUZZ_TIME) -max_len=65536 -artifact_prefix=$(O)/fuzz/$$n- \
+	    $(O)/fuzz/corpus-$$n tests/fuzz/corpus/$$n || exit 1; done
 
 tests: all $(UNIT_BINS) $(FUZZ_REPLAY)
 
