@@ -50,6 +50,10 @@ else
 endif
 CUDA_SRC := $(wildcard kernels/cuda/*.cu)
 
+# What --version -v reports.
+FT_CFLAGS += -DFT_BUILD_INFO='"CUDA $(if $(filter 1,$(FT_CUDA)),yes,no) (CUDA=$(CUDA)), $(if $(SANITIZE),sanitizers $(SANITIZE),no sanitizers)$(if $(filter 1,$(DEV)),$(comma) -Werror)"'
+comma := ,
+
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
 LIB        := $(O)/libft.a

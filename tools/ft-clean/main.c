@@ -22,6 +22,10 @@
 #include <stdarg.h>
 #include <utf8proc.h>
 
+#ifndef FT_BUILD_INFO
+#define FT_BUILD_INFO "unknown configuration"
+#endif
+
 #define PROG "ft-clean"
 #define BATCH_ITEMS 1024
 #define BATCH_BYTES (4u << 20)
@@ -233,8 +237,7 @@ static void parse_options(int argc, char **argv, options *o) {
     if (version) {
         printf(PROG " (ft) " FT_VERSION "\n");
         if (o->verbose)
-            printf("build: %s %s, cJSON %s, utf8proc %s, OpenCC (t2s)\n", __DATE__, __TIME__, cJSON_Version(),
-                   utf8proc_version());
+            printf("build: %s; cJSON %s, utf8proc %s, OpenCC\n", FT_BUILD_INFO, cJSON_Version(), utf8proc_version());
         exit(fclose(stdout) ? 1 : 0);
     }
     ft_log_init(PROG, quiet ? FT_LOG_QUIET : FT_LOG_NORMAL + o->verbose);
