@@ -147,7 +147,7 @@ static size_t match_intl_phone(const char *s, size_t n, size_t i) {
     return j - i;
 }
 
-size_t clean_mask_pii(const char *s, size_t n, ft_buf *out) {
+static size_t mask_once(const char *s, size_t n, ft_buf *out) {
     size_t masked = 0, i = 0, from = 0;
     while (i < n) {
         unsigned char c = (unsigned char)s[i];
@@ -180,4 +180,22 @@ size_t clean_mask_pii(const char *s, size_t n, ft_buf *out) {
     }
     ft_buf_add(out, s + from, n - from);
     return masked;
+}
+
+/* Masks again until nothing more is found: a tag can end the context that kept a neighbour from matching
+ * ("+861381234138123 3.6.1.1" has 16 digits until the IP is masked), and the output must stay as it is
+ * when masked again. Tags hold no digit, '@', '+' or URL start, so each pass finds fewer matches. */
+size_t clean_mask_pii(const char *s, size_t n, ft_buf *out) {
+    size_t base = out->len, total = mask_once(s, n, out), k = total;
+    ft_buf again;
+    ft_buf_init(&again);
+    while (k) {
+        ft_buf_clear(&again);
+        if (!(k = mask_once(out->data + base, out->len - base, &again))) break;
+        out->len = base;
+        ft_buf_add(out, again.data, again.len);
+        total += k;
+    }
+    ft_buf_release(&again);
+    return total;
 }
