@@ -3,8 +3,9 @@
 # Rule: check first with dpkg, touch apt only for what is absent; without root, say what to run.
 set -eu
 # Build: compiler, make, pkg-config and the libraries. Tests and benchmarks: jq (the clean benchmark's peer),
-# python3 (no), clang + its runtime (libFuzzer targets, optional at run time).
-PKGS="gcc make pkg-config libcjson-dev libutf8proc-dev libopencc-dev libopencc-data jq"
+# time (GNU time: the benchmarks' peak RSS), python3 (no), clang + its runtime (libFuzzer targets, optional
+# at run time).
+PKGS="gcc make pkg-config libcjson-dev libutf8proc-dev libopencc-dev libopencc-data jq time"
 [ "${FT_DEPS_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
