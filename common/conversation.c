@@ -26,14 +26,18 @@ static char *dupn(const char *s, size_t n) {
     return p;
 }
 
-void ft_conv_add_turn(ft_conv *c, const char *h, size_t hlen, const char *a, size_t alen) {
+void ft_conv_add_turn_owned(ft_conv *c, char *h, size_t hlen, char *a, size_t alen) {
     if (c->nturns == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 8;
         c->turns = ft_xrealloc(c->turns, c->cap * sizeof *c->turns);
     }
     ft_turn *t = &c->turns[c->nturns++];
-    t->text[0] = dupn(h, hlen), t->len[0] = hlen;
-    t->text[1] = dupn(a, alen), t->len[1] = alen;
+    t->text[0] = h, t->len[0] = hlen;
+    t->text[1] = a, t->len[1] = alen;
+}
+
+void ft_conv_add_turn(ft_conv *c, const char *h, size_t hlen, const char *a, size_t alen) {
+    ft_conv_add_turn_owned(c, dupn(h, hlen), hlen, dupn(a, alen), alen);
 }
 
 void ft_conv_take_text(char **slot, size_t *slot_len, char *s, size_t len) {

@@ -30,6 +30,8 @@ void ft_conv_init(ft_conv *c);
 void ft_conv_release(ft_conv *c);
 /* Copies both texts into a new last turn. */
 void ft_conv_add_turn(ft_conv *c, const char *h, size_t hlen, const char *a, size_t alen);
+/* The same without copying: takes ownership of h and a (malloc'ed, NUL-terminated at hlen and alen). */
+void ft_conv_add_turn_owned(ft_conv *c, char *h, size_t hlen, char *a, size_t alen);
 /* Replaces a text with an owned heap string (takes ownership of s, which must be malloc'ed). */
 void ft_conv_take_text(char **slot, size_t *slot_len, char *s, size_t len);
 /* Copies s (or clears with NULL). */

@@ -93,15 +93,22 @@ typedef struct clean_ctx {
     const clean_opts *o; /* borrowed */
     void *opencc;
     ft_buf a, b;         /* normalization scratch */
+    ft_buf norm;         /* a normalized text on its way back into the record (record.c) */
     ft_buf raw;          /* repaired UTF-8 copy of a record */
-    /* filter scratch, grown as needed: code points, n-gram table, frequency histogram */
+    /* filter scratch (filters.c), grown as needed: code points and where sentences may end, a map of
+     * n-gram hashes, the counting table (all zero between uses) with its list of used slots, frequency
+     * histogram */
     int32_t *cps;
+    uint32_t *ends;
     size_t cps_cap;
-    uint64_t *keys;
-    uint32_t *cnt, *slots; /* slots: the table positions in use, in insertion order */
-    size_t tab_cap, nslots;
+    uint8_t *seen;
+    size_t seen_cap;
+    struct clean_slot { uint64_t key; uint32_t cnt; } *tab;
+    uint32_t *slots;
+    size_t tab_cap;
     uint32_t *hist;
     size_t hist_cap;
+    size_t nchars; /* code points of the message clean_filter_message last saw */
 } clean_ctx;
 /* Returns NULL with *err set (a static message) when OpenCC cannot load its configuration. */
 clean_ctx *clean_ctx_new(const clean_opts *o, const char **err);
@@ -129,7 +136,8 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
 /* Removes MOSS role markers; returns how many were removed. */
 size_t clean_strip_markers(const char *s, size_t n, ft_buf *out);
 
-/* Quality filters (filters.c) on one normalized message; returns R_KEPT or a reason with detail. */
+/* Quality filters (filters.c) on one normalized message; returns R_KEPT or a reason with detail, and
+ * leaves the message's length in code points in c->nchars. */
 int clean_filter_message(clean_ctx *c, const char *s, size_t n, int is_assistant, char *detail,
                          size_t detail_cap);
 

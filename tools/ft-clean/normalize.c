@@ -2,6 +2,7 @@
  * Rule: each step is one pass from one scratch buffer to the other and reports whether it changed
  * anything; code fences (``` or ~~~) are left alone by every step that could damage code. */
 #include <opencc/opencc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,8 +36,8 @@ clean_ctx *clean_ctx_new(const clean_opts *o, const char **err) {
 void clean_ctx_free(clean_ctx *c) {
     if (!c) return;
     clean_opencc_close(c->opencc);
-    ft_buf_release(&c->a), ft_buf_release(&c->b), ft_buf_release(&c->raw);
-    free(c->cps), free(c->keys), free(c->cnt), free(c->slots), free(c->hist);
+    ft_buf_release(&c->a), ft_buf_release(&c->b), ft_buf_release(&c->raw), ft_buf_release(&c->norm);
+    free(c->cps), free(c->ends), free(c->seen), free(c->tab), free(c->slots), free(c->hist);
     free(c);
 }
 
@@ -91,13 +92,25 @@ static int is_removed_cp(int32_t cp) {
            cp == 0x2060 || cp == 0xFEFF || cp == 0x180E || cp == 0xAD;
 }
 
-/* Controls out, CR/CRLF/U+2028/U+2029 to LF. Returns 1 if anything changed. */
+/* Controls out, CR/CRLF/U+2028/U+2029 to LF, into out; returns 1 if anything changed (out is left alone
+ * when nothing did). */
 static int pass_controls(const char *s, size_t n, ft_buf *out) {
     int changed = 0;
-    size_t i = 0, from = 0;
-    ft_buf_reserve(out, n);
+    size_t i = 0, from = 0; /* s[from, i) is unchanged text not yet copied (copied only once a change is) */
+    const unsigned char *u = (const unsigned char *)s;
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (i < n) {
-        unsigned char ch = (unsigned char)s[i];
+        if (n - i >= 16) { /* 16 printable ASCII bytes at a time */
+            uint64_t w[2];
+            memcpy(w, u + i, 16);
+            uint64_t bad = (w[0] - ones * 0x20) | (w[0] + ones) | w[0];
+            bad |= (w[1] - ones * 0x20) | (w[1] + ones) | w[1];
+            if (!(bad & highs)) { /* no byte < 0x20 or >= 0x7F */
+                i += 16;
+                continue;
+            }
+        }
+        unsigned char ch = u[i];
         if (ch >= 0x20 && ch < 0x7F) {
             i++;
             continue;
@@ -106,6 +119,18 @@ static int pass_controls(const char *s, size_t n, ft_buf *out) {
             i++;
             continue;
         }
+        /* a run of well-formed 2- and 3-byte sequences of code points this pass never touches, without
+         * decoding: C3..DF (U+00C0..U+07FF), E3..EC and EE (U+3000..U+CFFF, U+E000..U+EFFF) */
+        size_t at = i;
+        for (;;) {
+            ch = i < n ? u[i] : 0;
+            if (ch >= 0xC3 && ch <= 0xDF && n - i >= 2 && (u[i + 1] & 0xC0) == 0x80) i += 2;
+            else if (((ch >= 0xE3 && ch <= 0xEC) || ch == 0xEE) && n - i >= 3 && (u[i + 1] & 0xC0) == 0x80 &&
+                     (u[i + 2] & 0xC0) == 0x80)
+                i += 3;
+            else break;
+        }
+        if (i > at) continue;
         int32_t cp = ch;
         int l = ch < 0x80 ? 1 : ft_utf8_decode(s + i, n - i, &cp);
         if (ch == '\r' || cp == 0x2028 || cp == 0x2029) {
@@ -126,7 +151,7 @@ static int pass_controls(const char *s, size_t n, ft_buf *out) {
         }
         i += (size_t)l;
     }
-    ft_buf_add(out, s + from, n - from);
+    if (changed) ft_buf_add(out, s + from, n - from);
     return changed;
 }
 
@@ -139,12 +164,33 @@ static int is_fence(const char *s, size_t n) {
     return n - i >= 3 && (!memcmp(s + i, "```", 3) || !memcmp(s + i, "~~~", 3));
 }
 
+/* Offset of the first '\n' at or after i, or n: 16 bytes at a time with GCC/Clang vector extensions,
+ * inline as lines are short. */
+typedef unsigned char nl_v16 __attribute__((vector_size(16)));
+
+static inline size_t next_nl(const char *s, size_t n, size_t i) {
+    nl_v16 nl;
+    memset(&nl, '\n', sizeof nl);
+    for (; __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && i + 16 <= n; i += 16) {
+        nl_v16 w, m;
+        memcpy(&w, s + i, 16);
+        m = (nl_v16)(w == nl);
+        uint64_t h[2];
+        memcpy(h, &m, 16);
+        if (h[0]) return i + ((size_t)__builtin_ctzll(h[0]) >> 3);
+        if (h[1]) return i + 8 + ((size_t)__builtin_ctzll(h[1]) >> 3);
+    }
+    while (i < n && s[i] != '\n') i++;
+    return i;
+}
+
 static int for_segments(clean_ctx *c, const char *s, size_t n, ft_buf *out, segment_fn fn) {
     int changed = 0, code = 0;
     size_t seg = 0, i = 0;
+    if (!memchr(s, '`', n) && !memchr(s, '~', n)) i = n; /* no fence anywhere: one segment */
     while (i < n) {
-        const char *nl = memchr(s + i, '\n', n - i);
-        size_t e = nl ? (size_t)(nl - s) + 1 : n;
+        size_t e = next_nl(s, n, i);
+        e = e < n ? e + 1 : n;
         if (is_fence(s + i, e - i)) {
             /* the fence line belongs to the code segment it opens or closes */
             size_t cut = code ? e : i;
@@ -204,6 +250,12 @@ static void seg_t2s(clean_ctx *c, const char *s, size_t n, int code, ft_buf *out
 static int line_blank(const char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x80) {
+            if (!is_space_cp(ch)) return 0;
+            i++;
+            continue;
+        }
         int32_t cp;
         int l = ft_utf8_decode(s + i, n - i, &cp);
         if (!is_space_cp(cp)) return 0;
@@ -219,12 +271,18 @@ static void seg_blank_lines(clean_ctx *c, const char *s, size_t n, int code, ft_
         ft_buf_add(out, s, n);
         return;
     }
-    size_t i = 0;
+    size_t i = 0, from = 0; /* s[from, i) is still to be copied */
     while (i < n) {
+        unsigned char ch = (unsigned char)s[i];
+        if (!(ch == ' ' || (ch >= '\t' && ch <= '\r') || ch == 0xC2 || (ch >= 0xE1 && ch <= 0xE3))) {
+            /* the line does not start with a space (see is_space_cp): not blank, on to the next */
+            i = next_nl(s, n, i) + 1;
+            continue;
+        }
         const char *nl = memchr(s + i, '\n', n - i);
-        size_t e = nl ? (size_t)(nl - s) + 1 : n;
-        size_t body = nl ? e - i - 1 : e - i;
-        if (nl && line_blank(s + i, body)) {
+        if (!nl) break;
+        size_t e = (size_t)(nl - s) + 1;
+        if (line_blank(s + i, e - i - 1)) {
             /* count the run of blank lines starting here */
             size_t j = e, runs = 1;
             while (j < n) {
@@ -234,15 +292,16 @@ static void seg_blank_lines(clean_ctx *c, const char *s, size_t n, int code, ft_
                 runs++;
             }
             if (runs >= 2) {
+                ft_buf_add(out, s + from, i - from);
                 ft_buf_addc(out, '\n');
                 *changed = 1;
-                i = j;
+                i = from = j;
                 continue;
             }
         }
-        ft_buf_add(out, s + i, e - i);
         i = e;
     }
+    ft_buf_add(out, s + from, n - from);
 }
 
 /* Trims whitespace around the text. Returns 1 if anything was removed. */

@@ -82,16 +82,14 @@ static const char *excerpt(const char *s, char *buf, size_t cap) {
     return buf;
 }
 
-static int is_none(const char *s) {
-    ft_buf b;
-    ft_buf_init(&b);
-    clean_strip_markers(s, strlen(s), &b);
-    size_t i = 0, e = b.len;
-    while (i < e && strchr(" \t\r\n", b.data[i])) i++;
-    while (e > i && strchr(" \t\r\n", b.data[e - 1])) e--;
-    int none = e == i || (e - i == 4 && !memcmp(b.data + i, "None", 4));
-    ft_buf_release(&b);
-    return none;
+static int is_none(clean_ctx *c, const char *s) {
+    ft_buf *b = &c->norm; /* free until normalization */
+    ft_buf_clear(b);
+    clean_strip_markers(s, strlen(s), b);
+    size_t i = 0, e = b->len;
+    while (i < e && strchr(" \t\r\n", b->data[i])) i++;
+    while (e > i && strchr(" \t\r\n", b->data[e - 1])) e--;
+    return e == i || (e - i == 4 && !memcmp(b->data + i, "None", 4));
 }
 
 /* --- formats ------------------------------------------------------------------------------------ */
@@ -165,21 +163,28 @@ static int from_moss(clean_ctx *c, cJSON *obj, ft_conv *conv, clean_result *r) {
             rc = fail(r, R_BAD_RECORD, "'chat' has turn_%ld twice", t[i].n);
             goto out;
         }
-        const char *h = ft_json_str(t[i].turn, "Human"), *a = ft_json_str(t[i].turn, "MOSS");
+        cJSON *hi = cJSON_GetObjectItemCaseSensitive(t[i].turn, "Human");
+        cJSON *ai = cJSON_GetObjectItemCaseSensitive(t[i].turn, "MOSS");
+        const char *h = cJSON_IsString(hi) ? hi->valuestring : NULL;
+        const char *a = cJSON_IsString(ai) ? ai->valuestring : NULL;
         if (!h || !a) {
             rc = fail(r, R_BAD_RECORD, "turn_%ld has no string '%s'", t[i].n, h ? "MOSS" : "Human");
             goto out;
         }
         const char *cmd = ft_json_str(t[i].turn, "Commands");
         const char *res = ft_json_str(t[i].turn, "Tool Responses");
-        int tool = (cmd && !is_none(cmd)) || (res && !is_none(res));
+        int tool = (cmd && !is_none(c, cmd)) || (res && !is_none(c, res));
         if (tool && c->o->moss_tools == MOSS_TOOLS_DROP) {
             char ex[64];
             rc = fail(r, R_TOOL_USE, "turn_%ld calls a tool: %s", t[i].n, excerpt(cmd ? cmd : res, ex, sizeof ex));
             goto out;
         }
         if (tool) r->fixes[F_TOOLS_STRIPPED]++;
-        ft_conv_add_turn(conv, h, strlen(h), a, strlen(a));
+        /* the texts move from the tree (which only the record's rejects line, made from the raw bytes,
+         * could still want) into the conversation: cJSON allocates with malloc, as nothing here sets
+         * cJSON_InitHooks */
+        ft_conv_add_turn_owned(conv, hi->valuestring, strlen(h), ai->valuestring, strlen(a));
+        hi->valuestring = ai->valuestring = NULL;
     }
     if (r->fixes[F_TOOLS_STRIPPED])
         for (size_t i = 0; i < 2 * conv->nturns; i++) {
@@ -310,14 +315,22 @@ static int detect(const cJSON *obj) {
 
 /* --- the common tail: normalize, filter, write -------------------------------------------------- */
 
+/* Normalizes a text of the record in place: the clean form goes to the context's scratch, then over the
+ * text's own allocation (len + 1 bytes or more, see conversation.h) when it fits, which it almost
+ * always does (normalization mostly removes). */
 static void normalize_slot(clean_ctx *c, char **slot, size_t *len, uint32_t *fixes) {
     if (!*slot) return;
-    ft_buf b;
-    ft_buf_init(&b);
-    clean_text(c, *slot, *len, &b, fixes);
-    ft_buf_addc(&b, 0); /* make sure data is allocated */
-    b.len--;
-    ft_conv_take_text(slot, len, b.data, b.len);
+    ft_buf *b = &c->norm;
+    ft_buf_clear(b);
+    clean_text(c, *slot, *len, b, fixes);
+    if (b->len > *len) {
+        *slot = ft_xrealloc(*slot, b->len + 1);
+    } else if (b->len == *len && !memcmp(b->data, *slot, b->len)) {
+        return;
+    }
+    if (b->len) memcpy(*slot, b->data, b->len);
+    (*slot)[b->len] = 0;
+    *len = b->len;
 }
 
 static void finish(clean_ctx *c, ft_conv *conv, clean_result *r) {
@@ -339,7 +352,7 @@ static void finish(clean_ctx *c, ft_conv *conv, clean_result *r) {
                 fail(r, why, "turn %zu: %s", i + 1, d);
                 return;
             }
-            total += ft_utf8_count(t->text[k], t->len[k]);
+            total += c->nchars;
         }
     if (total < o->min_conv_chars) {
         fail(r, R_CONV_TOO_SHORT, "conversation has %llu characters (min %llu)", (unsigned long long)total,
@@ -351,6 +364,10 @@ static void finish(clean_ctx *c, ft_conv *conv, clean_result *r) {
              (unsigned long long)o->max_conv_chars);
         return;
     }
+    /* room for the line at once: the texts plus their keys and a little escaping */
+    size_t need = conv->category_len + conv->system_len + 256;
+    for (size_t i = 0; i < conv->nturns; i++) need += conv->turns[i].len[0] + conv->turns[i].len[1] + 48;
+    ft_buf_reserve(&r->out, need + need / 16);
     ft_conv_write_jsonl(conv, &r->out);
 }
 
