@@ -18,7 +18,7 @@
 
 struct ft_atomic {
     FILE *f;
-    int is_stdout, slot;
+    int is_stdout, is_direct, slot; /* is_direct: not a regular file (/dev/null, a FIFO): no rename */
     char *final_path;
 };
 
@@ -69,6 +69,25 @@ int ft_atomic_open(const char *path, ft_atomic **out) {
     if (!strcmp(path, "-")) {
         a->f = stdout;
         a->is_stdout = 1;
+        *out = a;
+        return 0;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device or FIFO is written in place: renaming over it would replace /dev/null with a file. */
+        if (S_ISDIR(st.st_mode)) {
+            free(a);
+            errno = EISDIR;
+            return FT_EIO;
+        }
+        a->f = fopen(path, "w");
+        if (!a->f) {
+            int e = errno;
+            free(a);
+            errno = e;
+            return FT_EIO;
+        }
+        a->is_direct = 1;
         *out = a;
         return 0;
     }
@@ -130,6 +149,14 @@ int ft_atomic_commit(ft_atomic *a) {
     if (a->is_stdout) {
         if (fflush(stdout) != 0 || ferror(stdout)) rc = FT_EIO;
         free(a);
+        return rc;
+    }
+    if (a->is_direct) {
+        rc = fflush(a->f) != 0 || ferror(a->f) ? FT_EIO : 0;
+        int e = errno;
+        if (fclose(a->f) != 0 && !rc) rc = FT_EIO, e = errno;
+        free(a);
+        errno = e;
         return rc;
     }
     int bad = fflush(a->f) != 0 || ferror(a->f);

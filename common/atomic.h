@@ -8,7 +8,9 @@
 typedef struct ft_atomic ft_atomic;
 
 /* ft_atomic_open: creates "<dir>/.<name>.tmp.XXXXXX" beside path and returns a heap handle whose
- * stream (ft_atomic_stream) writes to it. path "-" writes stdout directly (commit flushes it).
+ * stream (ft_atomic_stream) writes to it. path "-" writes stdout directly (commit flushes it); an existing
+ * path that is not a regular file (/dev/null, a FIFO, a terminal) is written in place, never renamed over;
+ * a directory is FT_EIO with errno EISDIR.
  * Installs the signal handlers on first use. Returns 0 or FT_EIO (errno set). */
 int ft_atomic_open(const char *path, ft_atomic **out);
 /* The stream to write to; owned by the handle. */

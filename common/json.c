@@ -513,8 +513,8 @@ int ft_json_member_spans(const char *s, size_t n, size_t *begin, size_t *end, in
         while (i < n && (is_ws(s[i]) || s[i] == ':')) i++;
         if (i >= n) return k;
         size_t e = skip_value(s, n, i);
-        if (k < max) begin[k] = i, end[k] = e;
-        k++;
+        begin[k] = i, end[k] = e;
+        if (++k == max) return k;
         i = e;
     }
 }

@@ -19,8 +19,9 @@ int ft_json_parse(const char *s, size_t n, cJSON **out, size_t *err_off);
 int ft_json_truncated(const char *s, size_t n);
 
 /* ft_json_member_spans: for s[0..n), a JSON object already known to be valid, stores where each top-level
- * member's value starts and ends (begin[k], end[k]), in text order, which is cJSON's child order.
- * Returns the number of members (only the first max are stored) or -1 when s is not an object. */
+ * member's value starts and ends (begin[k], end[k]), in text order, which is cJSON's child order. It stops
+ * after max members (the rest of the text is not read). Returns the number of members stored or -1 when s
+ * is not an object. */
 int ft_json_member_spans(const char *s, size_t n, size_t *begin, size_t *end, int max);
 
 /* Appends the JSON text s[0..n) without the whitespace outside strings (numbers keep their spelling). */

@@ -109,6 +109,15 @@ test_expect_success '-o is atomic: no temp file is left, and SIGTERM leaves no o
     test -z "$(ls -A | grep "\.tmp\.")"
 '
 
+test_expect_success '-o onto a FIFO writes into it and leaves it a FIFO (never renamed over); a directory is an error' '
+    mkfifo out.fifo &&
+    { cat out.fifo >from-fifo & reader=$!; } &&
+    ft-clean -o out.fifo one.jsonl && wait $reader &&
+    test -p out.fifo && cmp result.jsonl from-fifo &&
+    mkdir adir && test_rc=0 && ft-clean -o adir one.jsonl 2>err || test_rc=$? &&
+    expect_eq "$test_rc" 1 && grep -q "cannot create output: .adir.: Is a directory" err
+'
+
 test_expect_success 'a closed pipe ends the tool quietly' '
     for i in $(seq 2000); do cat one.jsonl; done >many.jsonl &&
     ft-clean many.jsonl 2>err | head -1 >/dev/null &&

@@ -167,20 +167,34 @@ static void test_failures(void) {
     int rc = ft_atomic_open(path, &a);
     ok(rc == FT_EIO && errno == ENOENT, "open in a missing directory: FT_EIO, errno ENOENT");
 
-    /* the final path is a non-empty directory: rename fails, the temp file goes */
+    /* the final path is a directory: open refuses it (EISDIR) and creates nothing */
     char sub[128], inner[160];
     path_in(sub, sizeof sub, "target");
     mkdir(sub, 0755);
     snprintf(inner, sizeof inner, "%s/inside", sub);
     write_file(inner, "x");
-    rc = ft_atomic_open(sub, &a);
-    if (rc == 0) fputs("data", ft_atomic_stream(a));
     errno = 0;
-    int c = rc == 0 ? ft_atomic_commit(a) : 0;
+    rc = ft_atomic_open(sub, &a);
     int e = errno;
     int n = listing(g_dir, ls, sizeof ls);
-    ok(rc == 0 && c == FT_EIO && e != 0 && n == 1 && !strcmp(ls, "target"),
-       "commit onto a directory fails with FT_EIO (%s) and removes the temp file ('%s')", strerror(e), ls);
+    ok(rc == FT_EIO && e == EISDIR && n == 1 && !strcmp(ls, "target"),
+       "open onto a directory fails with FT_EIO (%s) and leaves no temp file ('%s')", strerror(e), ls);
+
+    /* a FIFO (like /dev/null, not a regular file) is written in place and stays a FIFO */
+    char fifo[128];
+    path_in(fifo, sizeof fifo, "fifo");
+    ok(mkfifo(fifo, 0644) == 0, "mkfifo");
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK);
+    rc = ft_atomic_open(fifo, &a);
+    if (rc == 0) fputs("through", ft_atomic_stream(a));
+    int c = rc == 0 ? ft_atomic_commit(a) : -1;
+    char got[16] = "";
+    ssize_t k = read(rd, got, sizeof got - 1);
+    struct stat fst;
+    ok(rc == 0 && c == 0 && k == 7 && !strcmp(got, "through") && stat(fifo, &fst) == 0 && S_ISFIFO(fst.st_mode),
+       "a FIFO is written in place, not renamed over");
+    close(rd);
+    unlink(fifo);
     unlink(inner);
     rmdir(sub);
 

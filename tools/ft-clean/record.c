@@ -469,20 +469,26 @@ static int has_number(const cJSON *v) {
 
 /* cJSON keeps numbers as doubles: 12345678901234567890 would come back as 1.2345678901234567e+19 and 1.0
  * as 1. Carried values holding numbers are swapped for raw items with their text as written. */
+/* Whether a member's number text matters: carried through, and not MOSS's num_turns (dropped). */
+static int carried_number(const cJSON *obj, const cJSON *it) {
+    if (interpreted(it->string) || !has_number(it)) return 0;
+    return strcmp(it->string, "num_turns") || !cJSON_GetObjectItemCaseSensitive(obj, "chat");
+}
+
 static void keep_number_spelling(cJSON *obj, const char *s, size_t n) {
     if (!cJSON_IsObject(obj)) return;
-    int want = 0, count = 0;
+    int last = -1, count = 0; /* the text is scanned only up to the last member that needs it */
     for (cJSON *it = obj->child; it; it = it->next, count++)
-        if (!interpreted(it->string) && has_number(it)) want = 1;
-    if (!want) return;
-    size_t *b = ft_xmalloc(2 * (size_t)count * sizeof *b), *e = b + count;
-    if (ft_json_member_spans(s, n, b, e, count) == count) {
+        if (carried_number(obj, it)) last = count;
+    if (last < 0) return;
+    size_t *b = ft_xmalloc(2 * (size_t)(last + 1) * sizeof *b), *e = b + last + 1;
+    if (ft_json_member_spans(s, n, b, e, last + 1) == last + 1) {
         int k = 0;
         ft_buf text;
         ft_buf_init(&text);
-        for (cJSON *it = obj->child, *next; it; it = next, k++) {
+        for (cJSON *it = obj->child, *next; it && k <= last; it = next, k++) {
             next = it->next;
-            if (interpreted(it->string) || !has_number(it)) continue;
+            if (!carried_number(obj, it)) continue;
             ft_buf_clear(&text);
             ft_json_put_compact(&text, s + b[k], e[k] - b[k]);
             cJSON *raw = cJSON_CreateRaw(text.data);
