@@ -704,29 +704,7 @@ int main(int argc, char **argv) {
     run R;
     memset(&R, 0, sizeof R);
     R.o = &o;
-    R.b = ft_xmalloc(sizeof *R.b);
-    memset(R.b, 0, sizeof *R.b);
-    const char *err = NULL;
-    R.pool.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.ctx);
-    for (int i = 0; i < o.jobs; i++)
-        if (!(R.pool.ctx[i] = clean_ctx_new(&o.c, &err))) {
-            ft_error("--t2s: '%s': %s", o.c.t2s_config, err);
-            return 1;
-        }
-    pthread_mutex_init(&R.pool.mu, NULL);
-    pthread_cond_init(&R.pool.go, NULL);
-    pthread_cond_init(&R.pool.done, NULL);
-    R.pool.nthreads = o.jobs - 1;
-    R.pool.threads = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.threads);
-    worker_arg *args = ft_xmalloc((size_t)o.jobs * sizeof *args);
-    for (int i = 0; i < R.pool.nthreads; i++) {
-        args[i] = (worker_arg){&R.pool, i + 1};
-        if (pthread_create(&R.pool.threads[i], NULL, worker, &args[i])) {
-            ft_error("cannot start worker thread: %s", strerror(errno));
-            return 1;
-        }
-    }
-
+    /* Outputs first: a failure before any thread or buffer exists needs no clean-up. */
     if (ft_atomic_open(o.output, &R.out) < 0) {
         ft_error("cannot create output: '%s': %s", o.output, strerror(errno));
         return 1;
@@ -741,6 +719,32 @@ int main(int argc, char **argv) {
             return 1;
         }
         R.rejf = ft_atomic_stream(R.rej);
+    }
+    const char *err = NULL;
+    R.pool.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.ctx);
+    for (int i = 0; i < o.jobs; i++)
+        if (!(R.pool.ctx[i] = clean_ctx_new(&o.c, &err))) {
+            ft_error("--t2s: '%s': %s", o.c.t2s_config, err);
+            while (i-- > 0) clean_ctx_free(R.pool.ctx[i]);
+            free(R.pool.ctx);
+            ft_atomic_abort(R.out);
+            ft_atomic_abort(R.rej);
+            return 1;
+        }
+    R.b = ft_xmalloc(sizeof *R.b);
+    memset(R.b, 0, sizeof *R.b);
+    pthread_mutex_init(&R.pool.mu, NULL);
+    pthread_cond_init(&R.pool.go, NULL);
+    pthread_cond_init(&R.pool.done, NULL);
+    R.pool.threads = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.threads);
+    worker_arg *args = ft_xmalloc((size_t)o.jobs * sizeof *args);
+    for (int i = 0; i < o.jobs - 1; i++) {
+        args[i] = (worker_arg){&R.pool, i + 1};
+        if (pthread_create(&R.pool.threads[i], NULL, worker, &args[i])) {
+            ft_warn("cannot start worker thread %d: %s; going on with %d", i + 2, strerror(errno), i + 1);
+            break;
+        }
+        R.pool.nthreads = i + 1;
     }
 
     const char *stdin_only[] = {"-"};
