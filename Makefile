@@ -112,7 +112,8 @@ $(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/che
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=fuzzer,address,undefined -Icommon -Itools/ft-clean
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -Icommon -Itools/ft-clean
 $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/check.h $(COMMON_SRC) $(CLEAN_SRC) $(wildcard common/*.h tools/ft-clean/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS_FT)
