@@ -87,42 +87,6 @@ static int fuzz_check_result(const clean_result *r) {
     return R_KEPT;
 }
 
-/* Whether two trees are the same node for node: type, key, string, number, child order and the
- * first child's prev pointing at the last (cJSON's own list invariant). */
-static inline int fuzz_same_tree(const cJSON *a, const cJSON *b) {
-    if ((a->type & 0xFF) != (b->type & 0xFF) || a->valueint != b->valueint) return 0;
-    if (!a->string != !b->string || (a->string && strcmp(a->string, b->string))) return 0;
-    if (!a->valuestring != !b->valuestring || (a->valuestring && strcmp(a->valuestring, b->valuestring)))
-        return 0;
-    if (memcmp(&a->valuedouble, &b->valuedouble, sizeof a->valuedouble)) return 0;
-    const cJSON *x = a->child, *y = b->child;
-    for (const cJSON *p = x, *q = y; p && q; p = p->next, q = q->next)
-        if ((x->prev == p) != (y->prev == q)) return 0; /* the first child's prev is the same position */
-    for (; x && y; x = x->next, y = y->next)
-        if (!fuzz_same_tree(x, y)) return 0;
-    return !x && !y;
-}
-
-/* ft_json_parse (with its fast path) accepts what cJSON accepts, followed only by whitespace, and builds
- * the tree cJSON builds. */
-static inline void fuzz_check_json_parse(const char *s, size_t n) {
-    cJSON *mine = NULL, *ref;
-    size_t off = 0;
-    int ok = ft_json_parse(s, n, &mine, &off) == 0;
-    const char *end = NULL;
-    ref = cJSON_ParseWithLengthOpts(s, n, &end, 0);
-    if (ref) {
-        size_t i = end ? (size_t)(end - s) : n;
-        while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) i++;
-        if (i < n && s[i] != 0) cJSON_Delete(ref), ref = NULL;
-    }
-    FUZZ_CHECK(ok == (ref != NULL), "ft_json_parse accepts what cJSON accepts");
-    if (!ok) FUZZ_CHECK(off <= n, "the error offset is inside the input");
-    if (ok) FUZZ_CHECK(fuzz_same_tree(mine, ref), "ft_json_parse builds cJSON's tree");
-    cJSON_Delete(mine);
-    cJSON_Delete(ref);
-}
-
 /* Options flipped by one byte of the input: the second pass of each target. */
 static void fuzz_opts_from_byte(clean_opts *o, unsigned b) {
     clean_opts_default(o);

@@ -34,7 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         ft_buf_init(&res.out);
     }
     const char *s = (const char *)data;
-    fuzz_check_json_parse(s, size);
     one_pass(ctx_default, ctx_default_ff, s, size);
     fuzz_opts_from_byte(&opts_flip, size ? data[0] : 0);
     opts_flip_ff = opts_flip;
