@@ -47,6 +47,11 @@ test_expect_success '--mask-pii replaces e-mail, phones, ID numbers, IPv4 and UR
     expect_eq "$(jq ".fixes[\"pii-masked\"]" st.json)" 7
 '
 
+test_expect_success '--mask-pii: combining marks after a match go with it (no tag glued to a mark by NFC)' '
+    conv "mail a@b.com\u0338 now" "ok sure" >mark.jsonl &&
+    expect_eq "$(ft-clean --mask-pii mark.jsonl | jq -r .conversation[0].human)" "mail <EMAIL> now"
+'
+
 test_expect_success 'without --mask-pii nothing is masked' '
     ft-clean pii.jsonl | grep -q "li.lei@example.com.cn"
 '

@@ -2,8 +2,10 @@
  * Rule: hand-written scanners over ASCII patterns, each anchored on word boundaries so that a number
  * inside a longer number is never masked; Chinese ID numbers must pass their ISO 7064 checksum. */
 #include <string.h>
+#include <utf8proc.h>
 
 #include "clean.h"
+#include "utf8.h"
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_alpha(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -176,6 +178,14 @@ static size_t mask_once(const char *s, size_t n, ft_buf *out) {
         ft_buf_adds(out, tag);
         masked++;
         i = b + len;
+        /* combining marks after the match belong to it: left behind, they would compose with the tag's
+         * '>' under NFC ("<EMAIL>" + U+0338 would become "<EMAIL≯") */
+        while (i < n && (unsigned char)s[i] >= 0x80) {
+            int32_t cp;
+            int l = ft_utf8_decode(s + i, n - i, &cp);
+            if (utf8proc_get_property(cp)->combining_class == 0) break;
+            i += (size_t)l;
+        }
         from = i;
     }
     ft_buf_add(out, s + from, n - from);
