@@ -363,8 +363,10 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     ft_buf_clear(cur);
     /* 2. MOSS role markers */
     strip_markers_step(&s, &n, &cur, &nxt, fixes);
-    /* 3. optional width and script conversions, outside code; then markers again if they made one */
-    int converted = 0;
+    /* 3. optional width and script conversions, outside code; then markers again if they made one.
+     * The ends are trimmed first, so code fences are found where a second run would find them. */
+    int converted = 0, ws = 0;
+    if (o->halfwidth || (o->t2s && c->opencc)) ws = trim(&s, &n);
     if (o->halfwidth) {
         if (for_segments(c, s, n, cur, seg_halfwidth)) {
             fixes[F_HALFWIDTH]++;
@@ -384,25 +386,31 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
         ft_buf_clear(cur);
     }
     if (converted) strip_markers_step(&s, &n, &cur, &nxt, fixes);
-    /* 4. PII */
-    if (o->mask_pii) {
-        size_t k = clean_mask_pii(s, n, cur);
-        if (k) {
-            fixes[F_PII] += (uint32_t)k;
-            s = cur->data, n = cur->len;
-            SWAP(cur, nxt);
-        }
-        ft_buf_clear(cur);
-    }
-    /* 5. NFC */
+    /* 4. NFC, before PII so a second run sees the same text ("1.1.1.1e" + U+0301 is "1.1.1.1é") */
     if (ft_utf8_nfc(s, n, cur) == 1) {
         fixes[F_NFC]++;
         s = cur->data, n = cur->len;
         SWAP(cur, nxt);
     }
     ft_buf_clear(cur);
+    /* 5. PII; NFC again if a mask made something to compose (marks after a match go with it, so it
+     * should not) */
+    if (o->mask_pii) {
+        size_t k = clean_mask_pii(s, n, cur);
+        if (k) {
+            fixes[F_PII] += (uint32_t)k;
+            s = cur->data, n = cur->len;
+            SWAP(cur, nxt);
+            ft_buf_clear(cur);
+            if (ft_utf8_nfc(s, n, cur) == 1) {
+                s = cur->data, n = cur->len;
+                SWAP(cur, nxt);
+            }
+        }
+        ft_buf_clear(cur);
+    }
     /* 6. whitespace: trim the ends, collapse runs of blank lines */
-    int ws = trim(&s, &n);
+    ws |= trim(&s, &n);
     if (memchr(s, '\n', n) && for_segments(c, s, n, cur, seg_blank_lines)) {
         ws = 1;
         s = cur->data, n = cur->len;
