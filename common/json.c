@@ -446,24 +446,6 @@ int ft_json_put_value(ft_buf *out, const cJSON *v) {
     return 0;
 }
 
-int ft_json_truncated(const char *s, size_t n) {
-    int depth = 0, in_str = 0, any = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (c == '\\') i++;
-            else if (c == '"') in_str = 0;
-            continue;
-        }
-        if (c == '"') in_str = 1, any = 1;
-        else if (c == '{' || c == '[') depth++, any = 1;
-        else if (c == '}' || c == ']') {
-            if (--depth < 0) return 0;
-        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') any = 1;
-    }
-    return any && (in_str || depth > 0);
-}
-
 /* Past the string whose opening quote is at s[i], as a byte-at-a-time scan in which a backslash takes
  * the next byte with it would find it (n + 1, or n + 2 after a dangling backslash, when the text ends
  * inside it): a quote ends the string when an even run of backslashes comes before it, as they pair up

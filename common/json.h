@@ -14,10 +14,6 @@
  * offset where parsing failed (n for truncated input). */
 int ft_json_parse(const char *s, size_t n, cJSON **out, size_t *err_off);
 
-/* Whether s[0..n) ends inside a string or with brackets still open: the likely cause of a parse error
- * is then truncation rather than a syntax error. */
-int ft_json_truncated(const char *s, size_t n);
-
 /* ft_json_member_spans: for s[0..n), a JSON object already known to be valid, stores where each top-level
  * member's value starts and ends (begin[k], end[k]), in text order, which is cJSON's child order. It stops
  * after max members (the rest of the text is not read). Returns the number of members stored or -1 when s

@@ -493,10 +493,8 @@ static int read_document(run *R, ft_lines *L, const char *where, const char *fir
         uint64_t line = start;
         for (size_t i = 0; i < off && i < doc.len; i++) line += doc.data[i] == '\n';
         char d[96];
-        snprintf(d, sizeof d,
-                 off >= doc.len || ft_json_truncated(doc.data, doc.len) ? "truncated JSON document"
-                                                                        : "JSON syntax error at line %llu",
-                 (unsigned long long)line);
+        if (off >= doc.len) snprintf(d, sizeof d, "truncated JSON document");
+        else snprintf(d, sizeof d, "JSON syntax error at line %llu", (unsigned long long)line);
         add_preset(R, where, start, doc.data, doc.len, R_BAD_JSON, d);
     } else if (cJSON_IsArray(v)) {
         uint64_t idx = 0;
