@@ -113,6 +113,20 @@ static clean_ctx *fuzz_ctx(const clean_opts *o) {
     return c;
 }
 
+/* Options for one pass and their copy reading Firefly (for the idempotence check), with a context each.
+ * The contexts are made on first use and borrow the options, which fuzz_pair_set rewrites in place. */
+typedef struct {
+    clean_opts o, o_ff;
+    clean_ctx *c, *again;
+} fuzz_pair;
+
+static void fuzz_pair_set(fuzz_pair *p, const clean_opts *o) {
+    p->o = *o;
+    p->o_ff = *o;
+    p->o_ff.format = FMT_FIREFLY;
+    if (!p->c) p->c = fuzz_ctx(&p->o), p->again = fuzz_ctx(&p->o_ff);
+}
+
 /* Cleaning is idempotent: a kept line read back as Firefly JSONL with the same options (c borrows a copy
  * whose format is FMT_FIREFLY) is kept and comes out byte for byte the same, --halfwidth included (its
  * code fences are found after trimming, where a second run finds them). */

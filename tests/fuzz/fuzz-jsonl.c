@@ -9,8 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static clean_opts opts_default, opts_flip, opts_default_ff, opts_flip_ff;
-static clean_ctx *ctx_default, *ctx_flip, *ctx_default_ff, *ctx_flip_ff;
+static fuzz_pair plain, flip;
 static clean_result res;
 
 static void one_pass(clean_ctx *c, clean_ctx *again, const char *s, size_t n) {
@@ -23,21 +22,17 @@ static void one_pass(clean_ctx *c, clean_ctx *again, const char *s, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!ctx_default) {
-        clean_opts_default(&opts_default);
-        opts_default_ff = opts_default;
-        opts_default_ff.format = FMT_FIREFLY;
-        ctx_default = fuzz_ctx(&opts_default);
-        ctx_default_ff = fuzz_ctx(&opts_default_ff);
-        ctx_flip = fuzz_ctx(&opts_flip);
-        ctx_flip_ff = fuzz_ctx(&opts_flip_ff);
+    if (!plain.c) {
+        clean_opts o;
+        clean_opts_default(&o);
+        fuzz_pair_set(&plain, &o);
         ft_buf_init(&res.out);
     }
     const char *s = (const char *)data;
-    one_pass(ctx_default, ctx_default_ff, s, size);
-    fuzz_opts_from_byte(&opts_flip, size ? data[0] : 0);
-    opts_flip_ff = opts_flip;
-    opts_flip_ff.format = FMT_FIREFLY;
-    one_pass(ctx_flip, ctx_flip_ff, s, size);
+    one_pass(plain.c, plain.again, s, size);
+    clean_opts o;
+    fuzz_opts_from_byte(&o, size ? data[0] : 0);
+    fuzz_pair_set(&flip, &o);
+    one_pass(flip.c, flip.again, s, size);
     return 0;
 }

@@ -10,8 +10,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static clean_opts opts_drop, opts_strip, opts_drop_ff, opts_strip_ff;
-static clean_ctx *ctx_drop, *ctx_strip, *ctx_drop_ff, *ctx_strip_ff;
+static fuzz_pair drop, strip;
 static clean_result res;
 
 static void one_record(clean_ctx *c, clean_ctx *again, cJSON *v) {
@@ -33,15 +32,11 @@ static void one_pass(clean_ctx *c, clean_ctx *again, const cJSON *doc) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!ctx_drop) {
-        clean_opts_default(&opts_drop);
-        opts_drop.format = FMT_MOSS;
-        opts_drop_ff = opts_drop;
-        opts_drop_ff.format = FMT_FIREFLY;
-        ctx_drop = fuzz_ctx(&opts_drop);
-        ctx_drop_ff = fuzz_ctx(&opts_drop_ff);
-        ctx_strip = fuzz_ctx(&opts_strip);
-        ctx_strip_ff = fuzz_ctx(&opts_strip_ff);
+    if (!drop.c) {
+        clean_opts o;
+        clean_opts_default(&o);
+        o.format = FMT_MOSS;
+        fuzz_pair_set(&drop, &o);
         ft_buf_init(&res.out);
     }
     cJSON *doc = NULL;
@@ -50,14 +45,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(off <= size, "the error offset is inside the input");
         return 0;
     }
-    fuzz_opts_from_byte(&opts_strip, data[0]); /* size > 0: the document parsed */
-    opts_strip.format = FMT_MOSS;
-    opts_strip.moss_tools = MOSS_TOOLS_STRIP;
-    opts_strip.keep_meta = 1;
-    opts_strip_ff = opts_strip;
-    opts_strip_ff.format = FMT_FIREFLY;
-    one_pass(ctx_drop, ctx_drop_ff, doc);
-    one_pass(ctx_strip, ctx_strip_ff, doc);
+    clean_opts o;
+    fuzz_opts_from_byte(&o, data[0]); /* size > 0: the document parsed */
+    o.format = FMT_MOSS;
+    o.moss_tools = MOSS_TOOLS_STRIP;
+    o.keep_meta = 1;
+    fuzz_pair_set(&strip, &o);
+    one_pass(drop.c, drop.again, doc);
+    one_pass(strip.c, strip.again, doc);
     cJSON_Delete(doc);
     return 0;
 }
