@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -42,6 +43,15 @@ static inline int tap_ok(int cond, const char *file, int line, const char *fmt, 
         printf(__VA_ARGS__);                                                                             \
         printf(" # SKIP %s\n", reason);                                                                  \
     } while (0)
+
+/* Makes a fresh directory /tmp/ft-test-<name>.XXXXXX in dir (cap bytes); returns 0, or prints
+ * "Bail out!" and returns 1 for main to return. */
+static inline int tap_tmpdir(char *dir, size_t cap, const char *name) {
+    snprintf(dir, cap, "/tmp/ft-test-%s.XXXXXX", name);
+    if (mkdtemp(dir)) return 0;
+    printf("Bail out! mkdtemp failed\n");
+    return 1;
+}
 
 /* Prints the plan; returns the exit status for main. */
 static inline int done_testing(void) {

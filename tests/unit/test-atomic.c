@@ -285,11 +285,7 @@ static void test_signal(int sig, const char *signame) {
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/ft-test-atomic.XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        printf("Bail out! mkdtemp failed\n");
-        return 1;
-    }
+    if (tap_tmpdir(g_dir, sizeof g_dir, "atomic")) return 1;
     test_commit();
     test_abort();
     test_failures();

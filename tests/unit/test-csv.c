@@ -241,11 +241,7 @@ static void test_tsv_and_wide(void) {
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/ft-test-csv.XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        printf("Bail out! mkdtemp failed\n");
-        return 1;
-    }
+    if (tap_tmpdir(g_dir, sizeof g_dir, "csv")) return 1;
     test_basic();
     test_newlines();
     test_bom();

@@ -311,11 +311,7 @@ static void test_stdin(void) {
 }
 
 int main(void) {
-    snprintf(g_dir, sizeof g_dir, "/tmp/ft-test-lines.XXXXXX");
-    if (!mkdtemp(g_dir)) {
-        printf("Bail out! mkdtemp failed\n");
-        return 1;
-    }
+    if (tap_tmpdir(g_dir, sizeof g_dir, "lines")) return 1;
     test_basic();
     test_many();
     test_huge_line();
