@@ -333,6 +333,12 @@ static int trim(const char **ps, size_t *pn) {
         x = y;                                                                                           \
         y = t_;                                                                                          \
     } while (0)
+/* The step wrote its result to cur: that becomes the text (s, n), and the other buffer the next scratch. */
+#define ADOPT(s, n, cur, nxt)                                                                            \
+    do {                                                                                                 \
+        (s) = (cur)->data, (n) = (cur)->len;                                                             \
+        SWAP(cur, nxt);                                                                                  \
+    } while (0)
 
 /* Removes the markers of s[0..n) into *cur, which becomes the text (s, n) when any were removed. */
 static void strip_markers_step(const char **s, size_t *n, ft_buf **cur, ft_buf **nxt, uint32_t *fixes) {
@@ -340,8 +346,7 @@ static void strip_markers_step(const char **s, size_t *n, ft_buf **cur, ft_buf *
     size_t k = clean_strip_markers(*s, *n, *cur);
     if (k) {
         fixes[F_MARKERS] += (uint32_t)k;
-        *s = (*cur)->data, *n = (*cur)->len;
-        SWAP(*cur, *nxt);
+        ADOPT(*s, *n, *cur, *nxt);
     }
     ft_buf_clear(*cur);
 }
@@ -357,8 +362,7 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     /* 1. controls and line ends */
     if (pass_controls(s, n, cur)) {
         fixes[F_CONTROL]++;
-        s = cur->data, n = cur->len;
-        SWAP(cur, nxt);
+        ADOPT(s, n, cur, nxt);
     }
     ft_buf_clear(cur);
     /* 2. MOSS role markers */
@@ -370,8 +374,7 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     if (o->halfwidth) {
         if (for_segments(c, s, n, cur, seg_halfwidth)) {
             fixes[F_HALFWIDTH]++;
-            s = cur->data, n = cur->len;
-            SWAP(cur, nxt);
+            ADOPT(s, n, cur, nxt);
             converted = 1;
         }
         ft_buf_clear(cur);
@@ -379,8 +382,7 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     if (o->t2s && c->opencc) {
         if (for_segments(c, s, n, cur, seg_t2s)) {
             fixes[F_T2S]++;
-            s = cur->data, n = cur->len;
-            SWAP(cur, nxt);
+            ADOPT(s, n, cur, nxt);
             converted = 1;
         }
         ft_buf_clear(cur);
@@ -389,8 +391,7 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     /* 4. NFC, before PII so a second run sees the same text ("1.1.1.1e" + U+0301 is "1.1.1.1é") */
     if (ft_utf8_nfc(s, n, cur) == 1) {
         fixes[F_NFC]++;
-        s = cur->data, n = cur->len;
-        SWAP(cur, nxt);
+        ADOPT(s, n, cur, nxt);
     }
     ft_buf_clear(cur);
     /* 5. PII; NFC again if a mask made something to compose (marks after a match go with it, so it
@@ -399,12 +400,10 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
         size_t k = clean_mask_pii(s, n, cur);
         if (k) {
             fixes[F_PII] += (uint32_t)k;
-            s = cur->data, n = cur->len;
-            SWAP(cur, nxt);
+            ADOPT(s, n, cur, nxt);
             ft_buf_clear(cur);
             if (ft_utf8_nfc(s, n, cur) == 1) {
-                s = cur->data, n = cur->len;
-                SWAP(cur, nxt);
+                ADOPT(s, n, cur, nxt);
             }
         }
         ft_buf_clear(cur);
@@ -413,8 +412,7 @@ void clean_text(clean_ctx *c, const char *s, size_t n, ft_buf *out, uint32_t *fi
     ws |= trim(&s, &n);
     if (memchr(s, '\n', n) && for_segments(c, s, n, cur, seg_blank_lines)) {
         ws = 1;
-        s = cur->data, n = cur->len;
-        SWAP(cur, nxt);
+        ADOPT(s, n, cur, nxt);
     }
     if (ws) fixes[F_WHITESPACE]++;
     ft_buf_add(out, s, n);
