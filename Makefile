@@ -14,12 +14,16 @@ O        ?= build$(if $(SANITIZE),-san)
 SHELL := /bin/bash
 
 # Libraries found with pkg-config, and the Debian package that ships each .pc file.
-PKGS       := libcjson libutf8proc opencc
-DEB_libcjson   := libcjson-dev
+PKGS       := libcjson libutf8proc opencc libxxhash libzstd sentencepiece
+DEB_libcjson    := libcjson-dev
 DEB_libutf8proc := libutf8proc-dev
-DEB_opencc     := libopencc-dev
+DEB_opencc      := libopencc-dev
+DEB_libxxhash   := libxxhash-dev
+DEB_libzstd     := libzstd-dev
+DEB_sentencepiece := libsentencepiece-dev
 
 CFLAGS   ?= -O2 -g
+CXXFLAGS ?= -O2 -g
 FT_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wmissing-prototypes -Wvla -Wshadow \
             -Icommon -Ikernels $(PKG_CFLAGS)
 ifeq ($(DEV),1)
@@ -31,7 +35,11 @@ FT_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-LDLIBS_FT  = $(PKG_LIBS) -lpthread -lm
+# libsentencepiece is C++: its shim (common/*.cc) is the only C++ in the tree; the C programs link libstdc++.
+LDLIBS_FT  = $(PKG_LIBS) -lstdc++ -lpthread -lm
+# C++ shims: the same warnings where they apply to C++, no C-only ones.
+FT_CXXFLAGS = -std=c++17 -D_GNU_SOURCE -pthread -Wall -Wextra -Wshadow -Icommon $(PKG_CFLAGS) \
+              $(if $(filter 1,$(DEV)),-Werror) $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
 
 # CUDA: auto builds the CUDA parts when nvcc is on PATH. The tree has no CUDA sources yet; the decision
 # is made and reported here so the later kernels/cuda/ work plugs into it.
@@ -55,14 +63,18 @@ FT_CFLAGS += -DFT_BUILD_INFO='"CUDA $(if $(filter 1,$(FT_CUDA)),yes,no) (CUDA=$(
 comma := ,
 
 COMMON_SRC := $(wildcard common/*.c)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o)
+COMMON_CXX := $(wildcard common/*.cc)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(COMMON_CXX:%.cc=$(O)/%.o)
 LIB        := $(O)/libft.a
 
-TOOLS      := ft-clean
-CLEAN_SRC  := $(filter-out tools/ft-clean/main.c,$(wildcard tools/ft-clean/*.c))
-CLEAN_OBJ  := $(CLEAN_SRC:%.c=$(O)/%.o)
+# Every tools/ft-NAME/ directory is a tool: main.c plus modules only it uses (TOOL_OBJ_ft-NAME).
+TOOLS      := $(notdir $(wildcard tools/ft-*))
+$(foreach t,$(TOOLS),$(eval TOOL_OBJ_$(t) := $(patsubst %.c,$(O)/%.o,$(filter-out tools/$(t)/main.c,$(wildcard tools/$(t)/*.c)))))
 BINS       := $(TOOLS:%=$(O)/bin/%)
 
+# A unit test or fuzz target named test-NAME-* / fuzz-NAME-* where tools/ft-NAME exists also links that
+# tool's modules and sees its headers; the others link only the library.
+tool_of     = $(firstword $(filter $(TOOLS),$(patsubst %,ft-%,$(word 2,$(subst -, ,$(notdir $(1)))))))
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
@@ -76,12 +88,9 @@ deps:
 	@scripts/deps.sh
 
 check-deps:
-	@missing=""; for p in $(PKGS); do pkg-config --exists $$p || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  for p in $$missing; do case $$p in \
-	    libcjson) d=$(DEB_libcjson);; libutf8proc) d=$(DEB_libutf8proc);; opencc) d=$(DEB_opencc);; esac; \
-	    echo "ft: missing library '$$p' (Debian package $$d): run 'make deps' or 'apt-get install $$d'" >&2; \
-	  done; exit 1; fi
+	@ok=1; $(foreach p,$(PKGS),pkg-config --exists $(p) || { ok=0; \
+	  echo "ft: missing library '$(p)' (Debian package $(DEB_$(p))): run 'make deps' or 'apt-get install $(DEB_$(p))'" >&2; };) \
+	[ $$ok = 1 ]
 
 cuda-info:
 	@if [ "$(FT_CUDA)" = 1 ]; then \
@@ -92,31 +101,43 @@ $(O)/%.o: %.c $(wildcard common/*.h) $(wildcard tools/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(FT_CFLAGS) $(CFLAGS) -c -o $@ $<
 
+$(O)/%.o: %.cc $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(FT_CXXFLAGS) $(CXXFLAGS) -c -o $@ $<
+
 $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/bin/ft-clean: $(O)/tools/ft-clean/main.o $(CLEAN_OBJ) $(LIB)
+$(O)/bin/%: $(O)/tools/%/main.o $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(FT_CFLAGS) $(CFLAGS) $(FT_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS_FT)
+	$(CC) $(FT_CFLAGS) $(CFLAGS) $(FT_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_OBJ_$*) $(LIB) $(LDLIBS_FT)
+$(foreach t,$(TOOLS),$(eval $(O)/bin/$(t): $(TOOL_OBJ_$(t))))
 
-# Unit tests link the library and the harness; test-clean-* also the ft-clean modules.
-$(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(CLEAN_OBJ) $(LIB)
+# Unit tests link the library and the harness (and their tool's modules, see tool_of).
+.SECONDEXPANSION:
+$(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $$(TOOL_OBJ_$$(call tool_of,test-$$*)) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(FT_CFLAGS) -Itools/ft-clean -Itests/unit $(CFLAGS) $(FT_LDFLAGS) -o $@ $< $(CLEAN_OBJ) $(LIB) $(LDLIBS_FT)
+	$(CC) $(FT_CFLAGS) $(addprefix -Itools/,$(call tool_of,$@)) -Itests/unit $(CFLAGS) $(FT_LDFLAGS) -o $@ $< \
+	    $(TOOL_OBJ_$(call tool_of,$@)) $(LIB) $(LDLIBS_FT)
 
 # Fuzz targets: replayed over their seed corpus by make check (any compiler), fuzzed by make fuzz (clang).
-$(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/check.h $(CLEAN_OBJ) $(LIB)
+$(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/check.h $$(TOOL_OBJ_$$(call tool_of,fuzz-$$*)) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(FT_CFLAGS) -Itools/ft-clean $(CFLAGS) $(FT_LDFLAGS) -o $@ $< tests/fuzz/replay.c $(CLEAN_OBJ) $(LIB) $(LDLIBS_FT)
+	$(CC) $(FT_CFLAGS) $(addprefix -Itools/,$(call tool_of,fuzz-$*)) $(CFLAGS) $(FT_LDFLAGS) -o $@ $< tests/fuzz/replay.c \
+	    $(TOOL_OBJ_$(call tool_of,fuzz-$*)) $(LIB) $(LDLIBS_FT)
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-              -Icommon -Itools/ft-clean
-$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/check.h $(COMMON_SRC) $(CLEAN_SRC) $(wildcard common/*.h tools/ft-clean/*.h)
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Icommon
+FUZZ_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=address,undefined -Icommon
+$(O)/fuzz/cxx/%.o: common/%.cc $(wildcard common/*.h)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $(filter %.c,$^) $(LDLIBS_FT)
+	$(FUZZ_CC)++ $(FUZZ_CXXFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/check.h $(COMMON_SRC) $(COMMON_CXX:common/%.cc=$(O)/fuzz/cxx/%.o) \
+             $$(filter-out %/main.c,$$(wildcard tools/$$(call tool_of,$$*)/*.c)) $(wildcard common/*.h tools/*/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(addprefix -Itools/,$(call tool_of,$*)) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS_FT)
 
 fuzz: check-deps $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(O)/fuzz/corpus-$$n; \
@@ -136,7 +157,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@O=$(O) tests/bench/run.sh
+	@O=$(O) tests/bench/run.sh $(BENCH)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/ft
@@ -148,7 +169,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ft
 
 format:
-	clang-format -i common/*.[ch] tools/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i common/*.[ch] common/*.cc tools/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf build build-san

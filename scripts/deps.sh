@@ -2,10 +2,13 @@
 # deps.sh: installs the Debian packages ft needs when they are missing (make deps; make check/demo call it).
 # Rule: check first with dpkg, touch apt only for what is absent; without root, say what to run.
 set -eu
-# Build: compiler, make, pkg-config and the libraries. Tests and benchmarks: jq (the clean benchmark's peer),
-# time (GNU time: the benchmarks' peak RSS), python3 (no), clang + its runtime (libFuzzer targets, optional
+# Build: C and C++ compilers (the SentencePiece shim), make, pkg-config and the libraries. Tests and benchmarks:
+# jq (the clean benchmark's peer), python3 + python3-sentencepiece (tokenizer golden tests), sentencepiece
+# (spm_encode, the tokenize benchmark's peer), python3-numpy (the dedup benchmark's peer),
+# time (GNU time: the benchmarks' peak RSS), clang + its runtime (libFuzzer targets, optional
 # at run time).
-PKGS="gcc make pkg-config libcjson-dev libutf8proc-dev libopencc-dev libopencc-data jq time"
+PKGS="gcc g++ make pkg-config libcjson-dev libutf8proc-dev libopencc-dev libopencc-data libxxhash-dev libzstd-dev
+      libsentencepiece-dev jq time python3 python3-sentencepiece sentencepiece python3-numpy"
 [ "${FT_DEPS_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do

@@ -1,4 +1,4 @@
-/* fuzz-moss.c: arbitrary bytes as a whole MOSS-003 JSON document (the pretty-printed one-object-per-file
+/* fuzz-clean-moss.c: arbitrary bytes as a whole MOSS-003 JSON document (the pretty-printed one-object-per-file
  * form), parsed with ft_json_parse and given to clean_json_value with --format=moss, as ft-clean does.
  * Rule: pass 1 drops tool use with default options, pass 2 strips it with --keep-meta and the other
  * options from the first input byte; a top-level array is cleaned element by element like main.c. */

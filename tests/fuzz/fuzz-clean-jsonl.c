@@ -1,4 +1,4 @@
-/* fuzz-jsonl.c: one JSONL record of arbitrary bytes through clean_json_text, as ft-clean reads a line.
+/* fuzz-clean-jsonl.c: one JSONL record of arbitrary bytes through clean_json_text, as ft-clean reads a line.
  * Rule: pass 1 uses the default options, pass 2 options chosen by the first input byte; every result
  * must satisfy check.h, and a kept line cleaned again must come out unchanged. */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* fuzz-csv.c: arbitrary bytes as a CSV file: memfd → ft_lines → ft_csv, every row through clean_csv_row.
+/* fuzz-clean-csv.c: arbitrary bytes as a CSV file: memfd → ft_lines → ft_csv, every row through clean_csv_row.
  * Rule: pass 1 reads with ',' and no line limit and the default options; pass 2 takes the delimiter, a
  * small --max-line and the cleaning options from the first input byte. Records are checked for bounds,
  * NUL termination and line order; a line without '"' must split into fields that join back into it. */
