@@ -1,0 +1,373 @@
+/* tokenizer_spm.c: the SentencePiece kind of ft_tokenizer: a tokenizer.model read and checked here, encoded
+ * by libsentencepiece through spm_shim. Rule: two processors over the same model: "raw" is the file as it is
+ * (Hugging Face's encoder), "plain" has its tag-like USER_DEFINED pieces marked UNUSED so that text never
+ * turns into them (the library then spells such a string with ordinary pieces). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "spm_shim.h"
+#include "tokenizer.h"
+
+#define SPM_MAX_FILE (512u << 20) /* a real model is a few MB; this only bounds a hostile file */
+
+/* ModelProto.SentencePiece.Type values (sentencepiece_model.proto). */
+enum { PIECE_NORMAL = 1, PIECE_UNKNOWN = 2, PIECE_CONTROL = 3, PIECE_USER_DEFINED = 4, PIECE_UNUSED = 5 };
+
+typedef struct {
+    ft_spm *raw, *plain; /* plain == raw when the model has no tag-like USER_DEFINED piece */
+} spm_impl;
+
+/* Protocol-buffer wire reading, just what a ModelProto needs: varints and field skipping, bounds-checked. */
+typedef struct {
+    const uint8_t *p, *end;
+} wire;
+
+static int wire_varint(wire *w, uint64_t *v) {
+    uint64_t x = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (w->p >= w->end) return FT_EPARSE;
+        uint8_t b = *w->p++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return FT_EPARSE;
+}
+
+/* Reads one field key; for length-delimited fields sets *body and *blen, for others skips the value (a varint
+ * value is returned in *v). */
+static int wire_field(wire *w, uint32_t *field, int *type, uint64_t *v, const uint8_t **body, size_t *blen) {
+    uint64_t key;
+    FT_TRY(wire_varint(w, &key));
+    *field = (uint32_t)(key >> 3);
+    *type = (int)(key & 7);
+    *v = 0;
+    *body = NULL;
+    *blen = 0;
+    if (*field == 0) return FT_EPARSE;
+    switch (*type) {
+    case 0: return wire_varint(w, v);
+    case 1: FT_RETURN_IF(w->end - w->p < 8, FT_EPARSE); w->p += 8; return 0;
+    case 5: FT_RETURN_IF(w->end - w->p < 4, FT_EPARSE); w->p += 4; return 0;
+    case 2:
+        FT_TRY(wire_varint(w, v));
+        FT_RETURN_IF(*v > (uint64_t)(w->end - w->p), FT_EPARSE);
+        *body = w->p;
+        *blen = (size_t)*v;
+        w->p += *blen;
+        return 0;
+    default: return FT_EPARSE;
+    }
+}
+
+static int is_tag(const char *s, size_t n) {
+    if (n < 3 || s[0] != '<' || s[n - 1] != '>') return 0;
+    for (size_t i = 1; i + 1 < n; i++)
+        if (strchr("<> \t\n\r\f\v", s[i])) return 0;
+    return 1;
+}
+
+typedef struct {
+    const char *text;
+    size_t len;
+    int type;
+    uint8_t *type_byte; /* where the type's one-byte varint sits in the copy, or NULL */
+} piece_info;
+
+/* Walks the ModelProto in buf (a private copy): fills pieces (malloc'd). FT_EPARSE when it is not one. */
+static int scan_model(uint8_t *buf, size_t len, piece_info **out, size_t *n_out) {
+    wire w = {buf, buf + len};
+    piece_info *pieces = NULL;
+    size_t n = 0, cap = 0;
+    int rc = 0;
+    while (w.p < w.end) {
+        uint32_t field;
+        int type;
+        uint64_t v;
+        const uint8_t *body;
+        size_t blen;
+        if ((rc = wire_field(&w, &field, &type, &v, &body, &blen)) < 0) break;
+        if (field != 1) continue;
+        if (type != 2) {
+            rc = FT_EPARSE;
+            break;
+        }
+        piece_info pi = {"", 0, PIECE_NORMAL, NULL};
+        wire pw = {body, body + blen};
+        while (pw.p < pw.end && rc == 0) {
+            uint32_t f;
+            int t;
+            uint64_t pv;
+            const uint8_t *pb;
+            size_t pl;
+            const uint8_t *at = pw.p;
+            if ((rc = wire_field(&pw, &f, &t, &pv, &pb, &pl)) < 0) break;
+            if (f == 1 && t == 2) {
+                pi.text = (const char *)pb;
+                pi.len = pl;
+            } else if (f == 3 && t == 0) {
+                pi.type = (int)pv;
+                pi.type_byte = (pw.p - at == 2) ? (uint8_t *)pw.p - 1 : NULL;
+            } else if (f == 1 || f == 3) {
+                rc = FT_EPARSE;
+            }
+        }
+        if (rc < 0) break;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            piece_info *np = realloc(pieces, cap * sizeof *np);
+            if (!np) {
+                rc = FT_ENOMEM;
+                break;
+            }
+            pieces = np;
+        }
+        pieces[n++] = pi;
+    }
+    if (rc == 0 && n == 0) rc = FT_EPARSE;
+    if (rc < 0) {
+        free(pieces);
+        return rc;
+    }
+    *out = pieces;
+    *n_out = n;
+    return 0;
+}
+
+static void spm_free_impl(ft_tokenizer *tk) {
+    spm_impl *im = tk->impl;
+    if (!im) return;
+    if (im->plain != im->raw) ft_spm_free(im->plain);
+    ft_spm_free(im->raw);
+    free(im);
+    tk->impl = NULL;
+}
+
+static int spm_encode(const ft_tokenizer *tk, const char *text, size_t len, ft_ids *out) {
+    const spm_impl *im = tk->impl;
+    return ft_spm_encode(im->plain, text, len, &out->v, &out->n, &out->cap);
+}
+
+static int spm_encode_raw(const ft_tokenizer *tk, const char *text, size_t len, ft_ids *out) {
+    const spm_impl *im = tk->impl;
+    return ft_spm_encode(im->raw, text, len, &out->v, &out->n, &out->cap);
+}
+
+/* The library drops CONTROL pieces when decoding; ft shows them: runs of other ids are decoded by the
+ * library, each SPLIT special in between is written as its string. */
+static int spm_decode(const ft_tokenizer *tk, const uint32_t *ids, size_t n, ft_buf *out) {
+    const spm_impl *im = tk->impl;
+    size_t start = 0;
+    for (size_t i = 0; i <= n; i++) {
+        const char *special = NULL;
+        if (i < n) {
+            if (ids[i] >= tk->vocab_size) return FT_ERANGE;
+            const char *piece = ft_spm_piece(im->raw, (int)ids[i]);
+            const ft_special *sp = ft_tokenizer_special(tk, piece, strlen(piece));
+            if (sp && sp->id == ids[i] && (sp->flags & FT_SPECIAL_SPLIT)) special = piece;
+            if (!special) continue;
+        }
+        if (i > start) {
+            char *s;
+            size_t len;
+            FT_TRY(ft_spm_decode(im->raw, ids + start, i - start, &s, &len));
+            ft_buf_add(out, s, len);
+            free(s);
+        }
+        if (special) ft_buf_adds(out, special);
+        start = i + 1;
+    }
+    return 0;
+}
+
+static const char *spm_piece(const ft_tokenizer *tk, uint32_t id) {
+    const spm_impl *im = tk->impl;
+    return id < tk->vocab_size ? ft_spm_piece(im->raw, (int)id) : NULL;
+}
+
+static int64_t spm_piece_id(const ft_tokenizer *tk, const char *piece, size_t len) {
+    const spm_impl *im = tk->impl;
+    return ft_spm_piece_id(im->raw, piece, len);
+}
+
+static const ft_tokenizer_ops spm_ops = {
+    .kind = "sentencepiece",
+    .encode = spm_encode,
+    .encode_raw = spm_encode_raw,
+    .decode = spm_decode,
+    .piece = spm_piece,
+    .piece_id = spm_piece_id,
+    .free = spm_free_impl,
+};
+
+/* Reads the whole file into a malloc'd buffer. */
+static int read_file(const char *path, uint8_t **out, size_t *len, ft_buf *why) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (why) ft_buf_addf(why, "%s", strerror(errno));
+        if (fd >= 0) close(fd);
+        return FT_EIO;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SPM_MAX_FILE) {
+        close(fd);
+        if (why) ft_buf_addf(why, S_ISREG(st.st_mode) ? "file larger than %u MiB" : "not a regular file",
+                             SPM_MAX_FILE >> 20);
+        return S_ISREG(st.st_mode) ? FT_ETOOBIG : FT_EFORMAT;
+    }
+    uint8_t *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        close(fd);
+        return FT_ENOMEM;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (why) ft_buf_addf(why, "%s", r < 0 ? strerror(errno) : "file shrank while reading");
+            free(buf);
+            close(fd);
+            return FT_EIO;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (why) ft_buf_addf(why, "%s", strerror(errno));
+        return FT_EIO;
+    }
+    /* Ours for sure: a *.model file or a directory's tokenizer.model; any other file only if it parses. */
+    char *file;
+    int claimed;
+    if (S_ISDIR(st.st_mode)) {
+        size_t n = strlen(path) + sizeof "/tokenizer.model";
+        file = ft_xmalloc(n);
+        snprintf(file, n, "%s/tokenizer.model", path);
+        if (access(file, F_OK) != 0) {
+            free(file);
+            return FT_EFORMAT;
+        }
+        claimed = 1;
+    } else {
+        file = ft_xstrdup(path);
+        claimed = ends_with(path, ".model");
+    }
+    uint8_t *buf = NULL, *copy = NULL;
+    size_t len = 0, n = 0;
+    piece_info *pieces = NULL;
+    ft_special *specials = NULL;
+    spm_impl *im = NULL;
+    ft_tokenizer *tk = NULL;
+    char err[256] = "";
+    int rc = read_file(file, &buf, &len, why);
+    if (rc < 0) goto fail;
+    copy = malloc(len ? len : 1);
+    if (!copy) {
+        rc = FT_ENOMEM;
+        goto fail;
+    }
+    memcpy(copy, buf, len);
+    rc = scan_model(copy, len, &pieces, &n);
+    if (rc == FT_EPARSE) {
+        if (!claimed) {
+            rc = FT_EFORMAT;
+            goto fail;
+        }
+        if (why) ft_buf_addf(why, "not a SentencePiece model: '%s' is not a valid ModelProto", file);
+        goto fail;
+    }
+    if (rc < 0) goto fail;
+    /* Specials: CONTROL and UNKNOWN pieces split text (HF's special tokens); tag-like USER_DEFINED pieces are
+     * matched inline by the library, so they are marked UNUSED in the plain processor's copy. */
+    size_t n_special = 0, n_patched = 0;
+    specials = calloc(n ? n : 1, sizeof *specials);
+    im = calloc(1, sizeof *im);
+    tk = calloc(1, sizeof *tk);
+    if (!specials || !im || !tk) {
+        rc = FT_ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        piece_info *pi = &pieces[i];
+        unsigned flags = 0;
+        if (pi->type == PIECE_CONTROL || pi->type == PIECE_UNKNOWN) flags = FT_SPECIAL_SPLIT;
+        if (pi->type == PIECE_USER_DEFINED && is_tag(pi->text, pi->len)) {
+            flags = FT_SPECIAL_INLINE;
+            if (pi->type_byte) {
+                *pi->type_byte = PIECE_UNUSED;
+                n_patched++;
+            }
+        }
+        if (!flags || pi->len == 0) continue;
+        specials[n_special++] = (ft_special){NULL, pi->len, (uint32_t)i, flags};
+    }
+    rc = ft_spm_load(buf, len, &im->raw, err, sizeof err);
+    if (rc == 0 && n_patched) rc = ft_spm_load(copy, len, &im->plain, err, sizeof err);
+    if (rc < 0) {
+        if (rc == FT_EFORMAT && !claimed) goto fail;
+        if (why) ft_buf_addf(why, "not a SentencePiece model: %s", err);
+        goto fail;
+    }
+    if (!n_patched) im->plain = im->raw;
+    if ((size_t)ft_spm_size(im->raw) != n) {
+        if (why) ft_buf_addf(why, "piece count mismatch: %zu in the file, %d loaded", n, ft_spm_size(im->raw));
+        rc = FT_EPARSE;
+        goto fail;
+    }
+    tk->ops = &spm_ops;
+    tk->impl = im;
+    im = NULL;
+    tk->vocab_size = (uint32_t)n;
+    tk->bos_id = ft_spm_bos_id(((spm_impl *)tk->impl)->raw);
+    tk->eos_id = ft_spm_eos_id(((spm_impl *)tk->impl)->raw);
+    tk->unk_id = ft_spm_unk_id(((spm_impl *)tk->impl)->raw);
+    tk->pad_id = ft_spm_pad_id(((spm_impl *)tk->impl)->raw);
+    /* Special texts point into the library's own piece strings, which live as long as the processor. */
+    for (size_t i = 0; i < n_special; i++) specials[i].text = ft_spm_piece(((spm_impl *)tk->impl)->raw, (int)specials[i].id);
+    rc = ft_tokenizer_set_specials(tk, specials, n_special);
+    specials = NULL;
+    if (rc < 0) goto fail;
+    snprintf(tk->hash, sizeof tk->hash, "%016llx", (unsigned long long)XXH64(buf, len, 0));
+    tk->path = ft_xstrdup(path);
+    free(buf);
+    free(copy);
+    free(pieces);
+    free(file);
+    *out = tk;
+    return 0;
+fail:
+    if (im) {
+        if (im->plain && im->plain != im->raw) ft_spm_free(im->plain);
+        ft_spm_free(im->raw);
+        free(im);
+    }
+    ft_tokenizer_free(tk);
+    free(specials);
+    free(buf);
+    free(copy);
+    free(pieces);
+    free(file);
+    return rc;
+}
