@@ -192,7 +192,8 @@ static void check_text(const char *s, size_t n, tally *t) {
     ft_buf out, want;
     ft_buf_init(&out), ft_buf_init(&want);
     if (ft_utf8_nfc(s, n, &want) == 1) t->not_nfc++;
-    if (ft_tokenizer_decode(vm, a.v, a.n, &out) != 0 || out.len != want.len || memcmp(out.data, want.data, out.len)) {
+    if (ft_tokenizer_decode(vm, a.v, a.n, &out) != 0 || out.len != want.len ||
+        (out.len && memcmp(out.data, want.data, out.len))) {
         if (t->round_trip++ < 3) printf("#   round trip fails on '%.60s'\n", s);
     }
     ft_buf_release(&out), ft_buf_release(&want);

@@ -436,6 +436,8 @@ static void test_round_trips(void) {
         ft_buf out, want;
         ft_buf_init(&out);
         ft_buf_init(&want);
+        ft_buf_add(&out, "", 0); /* data never NULL, for memcmp */
+        ft_buf_add(&want, "", 0);
         ft_tokenizer_encode(raw, s, n, &ids);
         for (size_t i = 0; i < ids.n; i++) valid_ids &= ids.v[i] < (uint32_t)ADDED0;
         exact &= ft_tokenizer_decode(raw, ids.v, ids.n, &out) == 0 && out.len == n && !memcmp(out.data, s, n);
@@ -545,7 +547,7 @@ static void *worker(void *arg) {
             ft_ids ids;
             ft_ids_init(&ids);
             ft_tokenizer_encode(j->tk, texts[k], text_len[k], &ids);
-            j->same &= ids.n == expected[k].n && !memcmp(ids.v, expected[k].v, ids.n * sizeof *ids.v);
+            j->same &= ids.n == expected[k].n && (ids.n == 0 || !memcmp(ids.v, expected[k].v, ids.n * sizeof *ids.v));
             ft_ids_release(&ids);
         }
     return NULL;
