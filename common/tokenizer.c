@@ -166,10 +166,14 @@ int ft_tokenizer_open(const char *path, ft_tokenizer **out, ft_buf *why) {
     /* Each loader answers FT_EFORMAT when the path is not its kind, and anything else when it is. */
     int rc = ft_tokenizer_open_spm(path, out, why);
     if (rc != FT_EFORMAT) return rc;
+    rc = ft_tokenizer_open_bpe(path, out, why);
+    if (rc != FT_EFORMAT) return rc;
     if (why) {
         ft_buf_clear(why);
-        ft_buf_adds(why, S_ISDIR(st.st_mode) ? "no tokenizer.model in directory"
-                                              : "not a SentencePiece model (no pieces in the file)");
+        ft_buf_adds(why, S_ISDIR(st.st_mode) ? "no tokenizer.model, tokenizer.json, vocab.json or qwen.tiktoken in "
+                                               "directory"
+                                             : "neither a SentencePiece model (no pieces in the file), a "
+                                               "tokenizer.json, vocab.json, merges.txt nor a *.tiktoken file");
     }
     return FT_EFORMAT;
 }

@@ -114,5 +114,8 @@ int ft_tokenizer_set_specials(ft_tokenizer *tk, ft_special *specials, size_t n);
 /* The kinds' loaders, tried in turn by ft_tokenizer_open: each returns FT_EFORMAT when path is not its kind
  * (so the next one is tried) and another negative code, with why filled, when it is but is broken. */
 int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why); /* tokenizer_spm.c */
+/* Byte-level BPE: a directory with tokenizer.json, vocab.json + merges.txt or qwen.tiktoken (tried in that
+ * order), or one of those files itself (any *.json is read as tokenizer.json, any *.tiktoken as tiktoken). */
+int ft_tokenizer_open_bpe(const char *path, ft_tokenizer **out, ft_buf *why); /* tokenizer_bpe.c */
 
 #endif
