@@ -7,6 +7,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
 case $O in /*) ;; *) O="$top/$O" ;; esac
 export FT_BUILD="$O"
+# The shared test data: $FT_TESTDATA, else ../shared beside the checkout (unit tests read it from here).
+if [ -z "${FT_TESTDATA:-}" ] && [ -d "$top/../shared" ]; then FT_TESTDATA=$(cd "$top/../shared" && pwd); fi
+export FT_TESTDATA="${FT_TESTDATA:-}"
 pass=0 fail=0 skipped=0
 failed_files=()
 log=$(mktemp)

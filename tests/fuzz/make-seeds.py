@@ -17,7 +17,8 @@ def put(target, name, data):
     if isinstance(data, str):
         data = data.encode("utf-8", "surrogatepass")
     assert len(data) <= MAX, (target, name, len(data))
-    d = os.path.join(corpus, "fuzz-" + target)
+    # The ft-clean targets are fuzz-clean-<target>; fuzz-json is the library's own.
+    d = os.path.join(corpus, "fuzz-" + (target if target == "json" else "clean-" + target))
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), "wb") as f:
         f.write(data)
