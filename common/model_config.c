@@ -133,6 +133,10 @@ static int unsupported(const cJSON *root, ft_buf *why) {
 static int fill(const cJSON *root, const char *arch_override, ft_model_config *cfg, ft_buf *why) {
     memset(cfg, 0, sizeof *cfg);
     if (!cJSON_IsObject(root)) return ft_fail(why, FT_EPARSE, "config.json is not a JSON object");
+    for (const cJSON *a = root->child; a; a = a->next)
+        for (const cJSON *b = a->next; b; b = b->next)
+            if (!strcmp(a->string, b->string))
+                return ft_fail(why, FT_EPARSE, "config.json: '%.60s' appears twice", a->string);
     if (arch_override) {
         if (ft_arch_from_name(arch_override, &cfg->arch) != 0)
             return ft_fail(why, FT_EINVAL, "unknown architecture '%.60s' (one of: %s)", arch_override, ft_arch_names());
