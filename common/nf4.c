@@ -15,11 +15,15 @@ const float ft_nf4_code[16] = {
     0.7229568362236023f, 1.0f,
 };
 
+/* The midpoints of neighbouring codes, in float (written in hex so no decimal parsing can move them).
+ * bnb's CUDA tree spells them as decimal literals such as 0.8614784181118011f, which lie within 1e-16 of a
+ * float tie: rounded through double they are these midpoints, rounded directly to float four of them
+ * (k = 0, 8, 12, 14) come out one ulp away. The midpoints are what bnb's torch backend bucketizes on and what
+ * the reference data shows; the two readings differ only for a scaled value exactly on one of those ulps. */
 const float ft_nf4_thresholds[15] = {
-    -0.8480964004993439f, -0.6106329262256622f, -0.4599952697753906f, -0.33967943489551544f,
-    -0.23460740596055984f, -0.13791173323988914f, -0.045525018125772476f, 0.03979014977812767f,
-    0.1202552504837513f, 0.2035212516784668f, 0.2920137718319893f, 0.3893125355243683f,
-    0.5016634166240692f, 0.6427869200706482f, 0.8614784181118011f,
+    -0x1.b239bp-1f,  -0x1.38a4ep-1f,  -0x1.d709p-2f,  -0x1.5bd4ecp-2f, -0x1.e079d8p-3f,
+    -0x1.1a7178p-3f, -0x1.74f0e2p-5f, 0x1.45f5fep-5f, 0x1.ec90c4p-4f,  0x1.a0cfcp-3f,
+    0x1.2b05a8p-2f,  0x1.8ea7f2p-2f,  0x1.00da08p-1f, 0x1.491b5ep-1f,  0x1.b913b4p-1f,
 };
 
 uint8_t ft_nf4_code_of(float xs) {

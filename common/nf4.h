@@ -23,7 +23,8 @@
 
 /* bitsandbytes' NF4 table (nf4_dequantization_lut), -1 .. 0 (code 7) .. 1. */
 extern const float ft_nf4_code[16];
-/* The 15 decision thresholds of dQuantizeNF4, ascending (each the float midpoint of neighbouring codes). */
+/* The 15 decision thresholds, ascending: the float midpoints of neighbouring codes (see nf4.c on how they
+ * relate to the literals of bnb's dQuantizeNF4). */
 extern const float ft_nf4_thresholds[15];
 
 /* The code of one already scaled value. */
