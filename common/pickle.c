@@ -124,6 +124,7 @@ static int pop_mark(vm *m, size_t *base, size_t *n) {
 }
 
 static int add_items(vm *m, val *c, val **items, size_t n) {
+    if (n == 0) return 0;
     if (grow(&c->items, &c->cap, c->n + n, sizeof *c->items)) return ERR(FT_ENOMEM, "out of memory");
     memcpy(c->items + c->n, items, n * sizeof *items);
     c->n += n;
@@ -134,7 +135,7 @@ static int make_tuple(vm *m, val **items, size_t n) {
     val *t = mk(m, V_TUPLE);
     if (!t) return ERR(FT_ENOMEM, "out of memory");
     val *copy[3];
-    if (n <= 3) memcpy(copy, items, n * sizeof *items), items = copy; /* items may alias the stack */
+    if (n && n <= 3) memcpy(copy, items, n * sizeof *items), items = copy; /* items may alias the stack */
     FT_TRY(add_items(m, t, items, n));
     return push(m, t);
 }
@@ -455,8 +456,10 @@ int ft_pickle_state_dict(const void *data, size_t size, ft_state_dict *sd, ft_bu
     if (size > FT_PICKLE_MAX_SIZE) return ft_fail(why, FT_ETOOBIG, "data.pkl of %zu bytes exceeds the limit", size);
     vm vm0 = {.start = data, .p = data, .end = (const unsigned char *)data + size, .why = why}, *m = &vm0;
     val *result = NULL;
-    int rc;
-    while ((rc = step(m, &result)) == 0) {}
+    int rc = 0;
+    /* the stack always exists, so m->stack + base is never arithmetic on NULL */
+    if (grow(&m->stack, &m->cap_stack, 16, sizeof *m->stack)) rc = ft_fail(why, FT_ENOMEM, "out of memory");
+    while (rc == 0 && (rc = step(m, &result)) == 0) {}
     if (rc == 1) rc = collect(m, result, sd);
     for (size_t i = 0; i < m->n_all; i++) {
         free(m->all[i]->items);
