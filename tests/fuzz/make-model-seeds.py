@@ -65,11 +65,11 @@ two = head + tensor("w", "FloatStorage", "0", 6, 0, [2, 3], [3, 1]) + tensor("v"
 put("pickle", "seed-two-tensors", two)
 put("pickle", "seed-metadata-build", head + tensor("h", "HalfStorage", "1", 4, 0, [4], [1]) + b"u}" + ustr("_metadata") + b"}sb.")
 proto4 = (b"\x80\x04\x95\x00\x01\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01w\x94\x8c\x0ctorch._utils\x94\x8c\x12"
-          b"_rebuild_tensor_v2\x94\x93\x94(\x8c\x07storage\x94\x8c\x05torch\x94\x8c\x0fBFloat16Storage\x94\x93\x94"
+          b"_rebuild_tensor_v2\x94\x93\x94((\x8c\x07storage\x94\x8c\x05torch\x94\x8c\x0fBFloat16Storage\x94\x93\x94"
           b"\x8c\x010\x94\x8c\x03cpu\x94K\x02t\x94QK\x00K\x02\x85K\x01\x85\x88h\x02)\x81t\x94R\x94u.")
 put("pickle", "seed-proto4-frame-memoize", proto4.replace(b"h\x02)\x81", b"}"))
 put("pickle", "seed-forbidden-global", b"\x80\x02cos\nsystem\n" + ustr("echo") + b"\x85R.")
-put("pickle", "seed-list-dict-ops", b"\x80\x02](K\x01K\x02e]K\x03a}(X\x01\x00\x00\x00aN" + b"u(K\x01K\x02ld0J\xff\xff\xff\xff\x8a\x02\x00\x01G?\xf0\x00\x00\x00\x00\x00\x00\x88\x86\x87.")
+put("pickle", "seed-list-dict-ops", b"\x80\x02](K\x01K\x02e]K\x03a}(X\x01\x00\x00\x00aN" + b"u(K\x01K\x02l(d0J\xff\xff\xff\xff\x8a\x02\x00\x01G?\xf0\x00\x00\x00\x00\x00\x00\x88\x86\x87.")
 
 
 def stored_zip(entries):
