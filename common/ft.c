@@ -81,9 +81,9 @@ void ft_buf_addc(ft_buf *b, char c) {
 
 void ft_buf_adds(ft_buf *b, const char *s) { ft_buf_add(b, s, strlen(s)); }
 
-void ft_buf_addf(ft_buf *b, const char *fmt, ...) {
+static void buf_vaddf(ft_buf *b, const char *fmt, va_list ap0) {
     va_list ap;
-    va_start(ap, fmt);
+    va_copy(ap, ap0);
     char tmp[256];
     int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
     va_end(ap);
@@ -93,8 +93,25 @@ void ft_buf_addf(ft_buf *b, const char *fmt, ...) {
         return;
     }
     ft_buf_reserve(b, (size_t)n);
-    va_start(ap, fmt);
+    va_copy(ap, ap0);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
     b->len += (size_t)n;
+}
+
+void ft_buf_addf(ft_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+int ft_fail(ft_buf *why, int rc, const char *fmt, ...) {
+    if (why) {
+        va_list ap;
+        va_start(ap, fmt);
+        buf_vaddf(why, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
 }

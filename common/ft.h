@@ -63,6 +63,9 @@ void ft_buf_add(ft_buf *b, const void *p, size_t n);
 void ft_buf_addc(ft_buf *b, char c);
 void ft_buf_adds(ft_buf *b, const char *s);
 void ft_buf_addf(ft_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* ft_fail: appends the formatted one-line reason to why (when not NULL) and returns rc, for library functions
+ * that report "why" beside their error code: return ft_fail(why, FT_EPARSE, "...", ...). */
+int ft_fail(ft_buf *why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static inline void ft_buf_clear(ft_buf *b) {
     b->len = 0;
     if (b->data) b->data[0] = 0;
