@@ -122,7 +122,7 @@ $(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $$(TOOL_OBJ_$$(call tool
 	    $(TOOL_OBJ_$(call tool_of,$@)) $(LIB) $(LDLIBS_FT)
 
 # Fuzz targets: replayed over their seed corpus by make check (any compiler), fuzzed by make fuzz (clang).
-$(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c tests/fuzz/check.h $$(TOOL_OBJ_$$(call tool_of,fuzz-$$*)) $(LIB)
+$(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $$(TOOL_OBJ_$$(call tool_of,fuzz-$$*)) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(FT_CFLAGS) $(addprefix -Itools/,$(call tool_of,fuzz-$*)) $(CFLAGS) $(FT_LDFLAGS) -o $@ $< tests/fuzz/replay.c \
 	    $(TOOL_OBJ_$(call tool_of,fuzz-$*)) $(LIB) $(LDLIBS_FT)
@@ -136,7 +136,7 @@ FUZZ_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=address,und
 $(O)/fuzz/cxx/%.o: common/%.cc $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC)++ $(FUZZ_CXXFLAGS) $(PKG_CFLAGS) -c -o $@ $<
-$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/check.h $(COMMON_SRC) $(COMMON_CXX:common/%.cc=$(O)/fuzz/cxx/%.o) \
+$(O)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) $(COMMON_CXX:common/%.cc=$(O)/fuzz/cxx/%.o) \
              $$(filter-out %/main.c,$$(wildcard tools/$$(call tool_of,$$*)/*.c)) $(wildcard common/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(addprefix -Itools/,$(call tool_of,$*)) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS_FT)
