@@ -68,10 +68,25 @@ static int wire_field(wire *w, uint32_t *field, int *type, uint64_t *v, const ui
     }
 }
 
+/* A marker-like USER_DEFINED piece (FT_SPECIAL_INLINE): <reserved_N>, <|name|> or <UPPER_NAME>. HTML-like
+ * pieces (Baichuan's <br>, </p>, <td>) are ordinary text that real data is full of: they stay matchable. */
 static int is_tag(const char *s, size_t n) {
     if (n < 3 || s[0] != '<' || s[n - 1] != '>') return 0;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (strchr("<> \t\n\r\f\v", s[i])) return 0;
+    const char *b = s + 1;
+    size_t m = n - 2;
+    if (m > 9 && !memcmp(b, "reserved_", 9)) {
+        for (size_t i = 9; i < m; i++)
+            if (b[i] < '0' || b[i] > '9') return 0;
+        return 1;
+    }
+    if (m >= 3 && b[0] == '|' && b[m - 1] == '|') {
+        for (size_t i = 1; i + 1 < m; i++)
+            if (strchr("<>|", b[i])) return 0;
+        return 1;
+    }
+    if (b[0] < 'A' || b[0] > 'Z') return 0;
+    for (size_t i = 1; i < m; i++)
+        if (!((b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= '0' && b[i] <= '9') || b[i] == '_')) return 0;
     return 1;
 }
 
