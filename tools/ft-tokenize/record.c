@@ -1,8 +1,8 @@
 /* record.c: one conversation record to token ids and a loss mask, as Firefly's UnifiedSFTDataset makes them
  * (component/dataset.py): every segment (system, each user turn, each assistant turn) is its own encode call
  * without BOS/EOS; the mask is 1 on whole assistant segments; then the overlong policy.
- * Rule: ordinary text takes exactly Hugging Face's path (ft_tokenizer_encode_special on the rendered
- * segment); only a segment whose content holds a special string takes the safe path below. */
+ * Rule: ordinary text gets exactly Hugging Face's ids; special strings count only where the template put
+ * them, unless --hf-special-tokens asks for Hugging Face's behaviour on content too. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +50,7 @@ typedef struct {
     const char *text;
 } joined;
 
+/* Whether a content span inside [a, b) holds a special string of the mask. */
 static int content_has(const ft_tokenizer *tk, const joined *j, size_t a, size_t b, unsigned mask) {
     size_t at;
     for (size_t i = 0; i < j->n; i++)
@@ -60,12 +61,14 @@ static int content_has(const ft_tokenizer *tk, const joined *j, size_t a, size_t
 }
 
 /* A chunk between the template's split specials: one call of the model's own encoder, as Hugging Face
- * makes it, unless content in it holds an inline special (a SentencePiece USER_DEFINED tag such as
+ * makes it, unless content in it holds an inline special (a SentencePiece USER_DEFINED marker such as
  * <reserved_106>): then the chunk is cut at the inline specials of the template text (each becomes its id)
- * and the pieces between are encoded plainly, so that content spells the tag as text. */
-static int encode_chunk(const ft_tokenizer *tk, const joined *j, size_t a, size_t b, ft_ids *out) {
+ * and the pieces between are encoded plainly, so that content spells the marker as text. */
+static int encode_chunk(const ft_tokenizer *tk, const joined *j, size_t a, size_t b, int inline_in_content,
+                        ft_ids *out) {
     if (a == b) return 0;
-    if (!content_has(tk, j, a, b, FT_SPECIAL_INLINE)) return tk->ops->encode_raw(tk, j->text + a, b - a, out);
+    if (!inline_in_content || !content_has(tk, j, a, b, FT_SPECIAL_INLINE))
+        return tk->ops->encode_raw(tk, j->text + a, b - a, out);
     size_t pos = a;
     for (size_t i = 0; i < j->n; i++) {
         if (j->v[i].content) continue;
@@ -91,11 +94,13 @@ int tok_segment(tok_ctx *c, const tok_opts *o, const tok_span *spans, size_t nsp
     }
     joined j = {spans, off, nspans, t->data ? t->data : ""};
     int rc = 0;
-    if (o->hf_special || !content_has(tk, &j, 0, t->len, FT_SPECIAL_SPLIT | FT_SPECIAL_INLINE)) {
+    if (o->hf_special) {
         rc = ft_tokenizer_encode_special(tk, j.text, t->len, out);
     } else {
         /* Safe: only the template's own special strings count. Cut at the split specials of the template
-         * text (as Hugging Face cuts), content specials stay in the chunks as text. */
+         * text (where Hugging Face cuts), content specials stay in the chunks as text. Without specials in
+         * content this is exactly Hugging Face's encoding. */
+        int inl = content_has(tk, &j, 0, t->len, FT_SPECIAL_INLINE);
         size_t pos = 0, at;
         for (size_t i = 0; i < nspans && rc == 0; i++) {
             if (spans[i].content) continue;
@@ -103,12 +108,12 @@ int tok_segment(tok_ctx *c, const tok_opts *o, const tok_span *spans, size_t nsp
             const ft_special *sp;
             while (rc == 0 && lo < hi &&
                    (sp = ft_tokenizer_find_special(tk, j.text + lo, hi - lo, FT_SPECIAL_SPLIT, &at))) {
-                rc = encode_chunk(tk, &j, pos, lo + at, out);
+                rc = encode_chunk(tk, &j, pos, lo + at, inl, out);
                 ft_ids_push(out, sp->id);
                 pos = lo = lo + at + sp->len;
             }
         }
-        if (rc == 0) rc = encode_chunk(tk, &j, pos, t->len, out);
+        if (rc == 0) rc = encode_chunk(tk, &j, pos, t->len, inl, out);
     }
     if (off != offs_fixed) free(off);
     return rc;
