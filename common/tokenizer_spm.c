@@ -177,7 +177,8 @@ static int spm_encode_raw(const ft_tokenizer *tk, const char *text, size_t len, 
 }
 
 /* The library drops CONTROL pieces when decoding; ft shows them: runs of other ids are decoded by the
- * library, each SPLIT special in between is written as its string. */
+ * library, each SPLIT special in between is written as its string, and a run after one keeps its leading
+ * space (as Hugging Face's decode does). */
 static int spm_decode(const ft_tokenizer *tk, const uint32_t *ids, size_t n, ft_buf *out) {
     const spm_impl *im = tk->impl;
     size_t start = 0;
@@ -194,6 +195,11 @@ static int spm_decode(const ft_tokenizer *tk, const uint32_t *ids, size_t n, ft_
             char *s;
             size_t len;
             FT_TRY(ft_spm_decode(im->raw, ids + start, i - start, &s, &len));
+            /* The library drops the leading space of what it decodes (the dummy prefix); a run after a
+             * special is not the start of the text, so its space is kept. */
+            if (start > 0 && (len == 0 || s[0] != ' ') &&
+                !strncmp(ft_spm_piece(im->raw, (int)ids[start]), "\xe2\x96\x81", 3))
+                ft_buf_addc(out, ' ');
             ft_buf_add(out, s, len);
             free(s);
         }

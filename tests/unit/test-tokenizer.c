@@ -125,7 +125,7 @@ static void test_llama2(void) {
     ft_buf_init(&d);
     uint32_t ids[] = {1, 15043, 2};
     ft_tokenizer_decode(tk, ids, 3, &d);
-    is_str(d.data, "<s>Hello</s>", "decode shows control ids as their strings");
+    is_str(d.data, "<s> Hello</s>", "decode shows control ids as their strings, and the space after them");
     uint32_t bad[] = {32000};
     is_int(ft_tokenizer_decode(tk, bad, 1, &d), FT_ERANGE, "decode of an id out of range is FT_ERANGE");
     is_str(tk->ops->piece(tk, 15043), "\xe2\x96\x81Hello", "piece(15043)");
