@@ -19,23 +19,6 @@ if ! need_data tokenizers/llama2/tokenizer.model tokenizers/baichuan/tokenizer.m
 fi
 for m in llama2 baichuan baichuan2; do ln -s "$shared/tokenizers/$m" "$m"; done
 
-# Split the manual into example blocks: ex.N.sh (a ```sh block) and ex.N.out (the ```text block after it).
-awk -v dir="$tmp" '
-    /^```sh$/   { n++; f = dir "/ex." n ".sh"; inblk = 1; next }
-    /^```text$/ { f = dir "/ex." n ".out"; inblk = 1; next }
-    /^```$/     { inblk = 0; next }
-    inblk       { print > f }
-' "$doc"
-
-for sh in ex.*.sh; do
-    n=${sh#ex.}; n=${n%.sh}
-    name="docs/ft-tokenize.md example $n: $(grep -m1 -o 'ft-tokenize[^|<>]*' "$sh" | head -1 | cut -c1-60)"
-    if [ -f "ex.$n.out" ]; then
-        test_expect_success "$name" "bash -e $sh >got.$n && diff -u ex.$n.out got.$n"
-    else
-        test_expect_success "$name" "bash -e $sh >/dev/null"
-    fi
-done
-test "$test_count" -ge 8 || { echo "not ok - fewer than 8 tests found in $doc"; exit 1; }
+doc_examples "$doc" ft-tokenize 8
 
 test_done
