@@ -33,8 +33,9 @@ void ft_ids_append(ft_ids *a, const uint32_t *ids, size_t n);
  * FT_SPECIAL_SPLIT: Hugging Face splits text at it before encoding (SentencePiece CONTROL and UNKNOWN
  *   pieces such as <s> </s> <unk>; BPE added tokens such as <|im_end|>);
  * FT_SPECIAL_INLINE: the model's own encoder matches it inside text (SentencePiece USER_DEFINED pieces that
- *   look like tags, "<reserved_106>", "<SEP>": '<', at least one character other than '<', '>' and
- *   whitespace, '>'). Other USER_DEFINED pieces (digits, "\n", punctuation in Baichuan) are ordinary text. */
+ *   are markers: <reserved_N> with digits N, <|name|> with no '<', '>' or '|' in name, <NAME> of capitals,
+ *   digits and '_' starting with a capital, such as "<reserved_106>", "<SEP>"). Other USER_DEFINED pieces
+ *   (digits, "\n", punctuation, HTML tags such as "<br>" in Baichuan) are ordinary text. */
 enum { FT_SPECIAL_SPLIT = 1, FT_SPECIAL_INLINE = 2 };
 typedef struct {
     const char *text; /* NUL-terminated, owned by the tokenizer */

@@ -68,10 +68,25 @@ static int wire_field(wire *w, uint32_t *field, int *type, uint64_t *v, const ui
     }
 }
 
+/* A marker-like USER_DEFINED piece (FT_SPECIAL_INLINE): <reserved_N>, <|name|> or <UPPER_NAME>. HTML-like
+ * pieces (Baichuan's <br>, </p>, <td>) are ordinary text that real data is full of: they stay matchable. */
 static int is_tag(const char *s, size_t n) {
     if (n < 3 || s[0] != '<' || s[n - 1] != '>') return 0;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (strchr("<> \t\n\r\f\v", s[i])) return 0;
+    const char *b = s + 1;
+    size_t m = n - 2;
+    if (m > 9 && !memcmp(b, "reserved_", 9)) {
+        for (size_t i = 9; i < m; i++)
+            if (b[i] < '0' || b[i] > '9') return 0;
+        return 1;
+    }
+    if (m >= 3 && b[0] == '|' && b[m - 1] == '|') {
+        for (size_t i = 1; i + 1 < m; i++)
+            if (strchr("<>|", b[i])) return 0;
+        return 1;
+    }
+    if (b[0] < 'A' || b[0] > 'Z') return 0;
+    for (size_t i = 1; i < m; i++)
+        if (!((b[i] >= 'A' && b[i] <= 'Z') || (b[i] >= '0' && b[i] <= '9') || b[i] == '_')) return 0;
     return 1;
 }
 
@@ -162,7 +177,8 @@ static int spm_encode_raw(const ft_tokenizer *tk, const char *text, size_t len, 
 }
 
 /* The library drops CONTROL pieces when decoding; ft shows them: runs of other ids are decoded by the
- * library, each SPLIT special in between is written as its string. */
+ * library, each SPLIT special in between is written as its string, and a run after one keeps its leading
+ * space (as Hugging Face's decode does). */
 static int spm_decode(const ft_tokenizer *tk, const uint32_t *ids, size_t n, ft_buf *out) {
     const spm_impl *im = tk->impl;
     size_t start = 0;
@@ -179,6 +195,11 @@ static int spm_decode(const ft_tokenizer *tk, const uint32_t *ids, size_t n, ft_
             char *s;
             size_t len;
             FT_TRY(ft_spm_decode(im->raw, ids + start, i - start, &s, &len));
+            /* The library drops the leading space of what it decodes (the dummy prefix); a run after a
+             * special is not the start of the text, so its space is kept. */
+            if (start > 0 && (len == 0 || s[0] != ' ') &&
+                !strncmp(ft_spm_piece(im->raw, (int)ids[start]), "\xe2\x96\x81", 3))
+                ft_buf_addc(out, ' ');
             ft_buf_add(out, s, len);
             free(s);
         }

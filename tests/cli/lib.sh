@@ -45,3 +45,28 @@ expect_eq() {
         return 1
     fi
 }
+
+# doc_examples DOC TOOL MIN: runs every ```sh block of the manual DOC as a test; when a ```text block follows
+# it, the output must be exactly that text. Fails when fewer than MIN examples were found.
+doc_examples() {
+    local doc=$1 tool=$2 min=$3 sh n name
+    awk -v dir="$tmp" '
+        /^```sh$/   { n++; f = dir "/ex." n ".sh"; inblk = 1; next }
+        /^```text$/ { f = dir "/ex." n ".out"; inblk = 1; next }
+        /^```$/     { inblk = 0; next }
+        inblk       { print > f }
+    ' "$doc"
+    local found=0
+    for sh in ex.*.sh; do
+        [ -f "$sh" ] || continue
+        found=$((found + 1))
+        n=${sh#ex.}; n=${n%.sh}
+        name="$(basename "$doc") example $n: $(grep -m1 -o "$tool[^|<>]*" "$sh" | head -1 | cut -c1-60)"
+        if [ -f "ex.$n.out" ]; then
+            test_expect_success "$name" "bash -e $sh >got.$n && diff -u ex.$n.out got.$n"
+        else
+            test_expect_success "$name" "bash -e $sh >/dev/null"
+        fi
+    done
+    [ "$found" -ge "$min" ] || { echo "not ok - fewer than $min examples found in $doc"; exit 1; }
+}

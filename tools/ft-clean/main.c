@@ -3,7 +3,6 @@
  * decided in record.c. Records go through in batches so output order never depends on -j. */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "lines.h"
 #include "log.h"
 #include "parse.h"
+#include "pool.h"
 
 #include <stdarg.h>
 #include <utf8proc.h>
@@ -268,18 +268,6 @@ typedef struct {
     ft_buf arena;
 } batch;
 
-typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    unsigned gen;
-    int running, stop;
-    size_t next;
-    batch *b;
-    clean_ctx **ctx;
-    pthread_t *threads;
-    int nthreads;
-} pool;
-
 static void process_item(clean_ctx *c, batch *b, size_t i) {
     item *it = &b->items[i];
     clean_result *r = &b->res[i];
@@ -297,64 +285,12 @@ static void process_item(clean_ctx *c, batch *b, size_t i) {
     }
 }
 
-static void run_share(pool *p, clean_ctx *c) {
-    for (;;) {
-        size_t i = __atomic_fetch_add(&p->next, 16, __ATOMIC_RELAXED);
-        if (i >= p->b->n) break;
-        size_t e = i + 16 < p->b->n ? i + 16 : p->b->n;
-        for (; i < e; i++) process_item(c, p->b, i);
-    }
-}
-
-typedef struct {
-    pool *p;
-    int id;
-} worker_arg;
-
-static void *worker(void *arg) {
-    worker_arg *w = arg;
-    pool *p = w->p;
-    unsigned seen = 0;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
-        if (p->stop) {
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
-        }
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        run_share(p, p->ctx[w->id]);
-        pthread_mutex_lock(&p->mu);
-        if (--p->running == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
-/* Results were reset by add_item (presets already carry their reason). */
-static void pool_run(pool *p, batch *b) {
-    p->b = b;
-    p->next = 0;
-    if (p->nthreads) {
-        pthread_mutex_lock(&p->mu);
-        p->running = p->nthreads;
-        p->gen++;
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->mu);
-    }
-    run_share(p, p->ctx[0]);
-    if (p->nthreads) {
-        pthread_mutex_lock(&p->mu);
-        while (p->running) pthread_cond_wait(&p->done, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
 /* ---- the run: inputs, outputs, counts ---------------------------------------------------------- */
 
 typedef struct {
     options *o;
-    pool pool;
+    ft_pool *pool;
+    clean_ctx **ctx; /* (jobs) one per worker */
     batch *b;
     ft_atomic *out, *rej;
     FILE *outf, *rejf;
@@ -383,10 +319,15 @@ static void write_reject(run *R, const item *it, const clean_result *r, const ch
     fwrite(l->data, 1, l->len, R->rejf);
 }
 
+static void run_item(void *arg, size_t i, int worker) {
+    run *R = arg;
+    process_item(R->ctx[worker], R->b, i);
+}
+
 static void flush_batch(run *R) {
     batch *b = R->b;
     if (!b->n) return;
-    pool_run(&R->pool, b);
+    ft_pool_run(R->pool, b->n, 16, run_item, R);
     for (size_t i = 0; i < b->n && !R->stopped; i++) {
         item *it = &b->items[i];
         clean_result *r = &b->res[i];
@@ -719,31 +660,21 @@ int main(int argc, char **argv) {
         R.rejf = ft_atomic_stream(R.rej);
     }
     const char *err = NULL;
-    R.pool.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.ctx);
+    R.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.ctx);
     for (int i = 0; i < o.jobs; i++)
-        if (!(R.pool.ctx[i] = clean_ctx_new(&o.c, &err))) {
+        if (!(R.ctx[i] = clean_ctx_new(&o.c, &err))) {
             ft_error("--t2s: '%s': %s", o.c.t2s_config, err);
-            while (i-- > 0) clean_ctx_free(R.pool.ctx[i]);
-            free(R.pool.ctx);
+            while (i-- > 0) clean_ctx_free(R.ctx[i]);
+            free(R.ctx);
             ft_atomic_abort(R.out);
             ft_atomic_abort(R.rej);
             return 1;
         }
     R.b = ft_xmalloc(sizeof *R.b);
     memset(R.b, 0, sizeof *R.b);
-    pthread_mutex_init(&R.pool.mu, NULL);
-    pthread_cond_init(&R.pool.go, NULL);
-    pthread_cond_init(&R.pool.done, NULL);
-    R.pool.threads = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.threads);
-    worker_arg *args = ft_xmalloc((size_t)o.jobs * sizeof *args);
-    for (int i = 0; i < o.jobs - 1; i++) {
-        args[i] = (worker_arg){&R.pool, i + 1};
-        if (pthread_create(&R.pool.threads[i], NULL, worker, &args[i])) {
-            ft_warn("cannot start worker thread %d: %s; going on with %d", i + 2, strerror(errno), i + 1);
-            break;
-        }
-        R.pool.nthreads = i + 1;
-    }
+    int started;
+    if (!(R.pool = ft_pool_new(o.jobs, &started))) ft_assert_fail("ft_pool_new", __FILE__, __LINE__);
+    if (started < o.jobs) ft_warn("cannot start all worker threads; going on with %d", started);
 
     const char *stdin_only[] = {"-"};
     char **inputs = optind < argc ? argv + optind : (char **)stdin_only;
@@ -762,11 +693,7 @@ int main(int argc, char **argv) {
     ft_progress_release(&R.prog);
     double secs = ft_now() - t0;
 
-    pthread_mutex_lock(&R.pool.mu);
-    R.pool.stop = 1;
-    pthread_cond_broadcast(&R.pool.go);
-    pthread_mutex_unlock(&R.pool.mu);
-    for (int i = 0; i < R.pool.nthreads; i++) pthread_join(R.pool.threads[i], NULL);
+    ft_pool_free(R.pool);
 
     int rc = R.failed && R.stopped ? 1 : 0;
     if (R.stopped) {
@@ -797,11 +724,11 @@ int main(int argc, char **argv) {
     }
     summary(&R, secs);
     if (R.failed) rc = 1;
-    for (int i = 0; i < o.jobs; i++) clean_ctx_free(R.pool.ctx[i]);
+    for (int i = 0; i < o.jobs; i++) clean_ctx_free(R.ctx[i]);
     for (size_t i = 0; i < BATCH_ITEMS; i++) ft_buf_release(&R.b->res[i].out);
     ft_buf_release(&R.b->arena);
     ft_buf_release(&R.line);
-    free(R.b), free(R.pool.ctx), free(R.pool.threads), free(args);
+    free(R.b), free(R.ctx);
     if (fclose(stdout) != 0 && rc == 0) {
         ft_error("cannot write output: '<stdout>': %s", strerror(errno));
         rc = 1;
