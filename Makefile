@@ -113,6 +113,7 @@ $(O)/bin/%: $(O)/tools/%/main.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(FT_CFLAGS) $(CFLAGS) $(FT_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_OBJ_$*) $(LIB) $(LDLIBS_FT)
 $(foreach t,$(TOOLS),$(eval $(O)/bin/$(t): $(TOOL_OBJ_$(t))))
+.SECONDARY: $(TOOLS:%=$(O)/tools/%/main.o)
 
 # Unit tests link the library and the harness (and their tool's modules, see tool_of).
 .SECONDEXPANSION:
