@@ -37,17 +37,41 @@ ft-clean -q --moss-tools=strip --keep-meta -o meta.jsonl "${F[@]}" || exit 1
 awk 'NR % 8 == 1' moss.jsonl >moss-sub.jsonl
 awk 'NR % 16 == 5' meta.jsonl >meta-sub.jsonl
 
-# golden TOKENIZER TEMPLATE [OPTION...]: ft-tokenize and the reference on the same inputs, same options.
+# inputs TOKENIZER TEMPLATE: sets in (the input files of the combination, see the top) and plain (the same
+# records in one file, less those whose texts hold a special string of the tokenizer: its CONTROL/UNKNOWN
+# pieces or a tag-like USER_DEFINED one such as Baichuan's <br>, which the MOSS answers hold in 40 records)
+# and keep (one 0/1 per record of in: whether it is in plain).
+inputs() {
+    in=(dummy.jsonl moss-sub.jsonl meta-sub.jsonl)
+    case " $full " in *" $1:$2 "*) in=(dummy.jsonl moss.jsonl meta-sub.jsonl) ;; esac
+    local key=$1-${in[1]%.jsonl}
+    plain=plain-$key.jsonl keep=keep-$key.txt
+    [ -s "$plain" ] && return 0
+    awk 1 "${in[@]}" >all.jsonl &&
+        "$spm_py" "$tok_dir/specials.py" has --tokenizer "$shared/tokenizers/$1/tokenizer.model" all.jsonl |
+        awk '{ print 1 - $1 }' >"$keep" &&
+        select_lines "$keep" all.jsonl >"$plain"
+}
+select_lines() { awk 'NR == FNR { keep[FNR] = $1; next } keep[FNR] == 1' "$@"; } # FLAGS FILE
+
+# golden TOKENIZER TEMPLATE [OPTION...]: with --hf-special-tokens, ft-tokenize and the reference (Firefly
+# exactly) on every record; in the default mode, ft-tokenize on the records without special strings, where
+# it must give Firefly's ids too, whatever rule escapes special strings in content (the reference's default
+# mode gives its --hf-special-tokens ids there: see the test 'reference: default mode = ...').
 golden() {
     local t=$1 tpl=$2 m=$shared/tokenizers/$1/tokenizer.model
     shift 2
-    local in=(dummy.jsonl moss-sub.jsonl meta-sub.jsonl)
-    case " $full " in *" $t:$tpl "*) in=(dummy.jsonl moss.jsonl meta-sub.jsonl) ;; esac
-    "$spm_py" "$ref" --tokenizer "$m" --template "$tpl" "$@" "${in[@]}" >want.jsonl &
+    inputs "$t" "$tpl" || return 1
+    "$spm_py" "$ref" --tokenizer "$m" --template "$tpl" --hf-special-tokens "$@" "${in[@]}" >want-hf.jsonl &
     local pid=$!
-    ft-tokenize --tokenizer "$m" --template "$tpl" --format jsonl "$@" "${in[@]}" >got.jsonl || { wait $pid; return 1; }
+    ft-tokenize --tokenizer "$m" --template "$tpl" --format jsonl --hf-special-tokens "$@" "${in[@]}" \
+        >got-hf.jsonl || { wait $pid; return 1; }
+    ft-tokenize --tokenizer "$m" --template "$tpl" --format jsonl "$@" "$plain" >got.jsonl || { wait $pid; return 1; }
     wait $pid &&
-        expect_eq "$(wc -l <got.jsonl)" "$(wc -l <want.jsonl)" records &&
+        expect_eq "$(wc -l <got-hf.jsonl)" "$(wc -l <want-hf.jsonl)" "records, --hf-special-tokens" &&
+        same_tokens got-hf.jsonl want-hf.jsonl "$m" &&
+        select_lines "$keep" want-hf.jsonl >want.jsonl &&
+        expect_eq "$(wc -l <got.jsonl)" "$(wc -l <want.jsonl)" "records, default mode" &&
         same_tokens got.jsonl want.jsonl "$m"
 }
 
@@ -79,17 +103,16 @@ test_expect_success 'reference: firefly-v1 (<s>, utterances unstripped, each + <
     ref_is baichuan firefly-v1 "{\"input_ids\":[1,31106,9875,31213,72,53,31340,53,31191,81,31106,2,31106,54,73,5,2,6639,2,12184,2],\"loss_mask\":[0,0,0,0,0,0,0,0,0,0,0,0,1,1,1,1,1,0,0,1,1]}"
 '
 
-# The golden comparisons below rest on this: on the real data (no special string in any content) the
-# default mode and --hf-special-tokens give the same ids, so they do not depend on the content escape.
-test_expect_success 'reference: default mode = --hf-special-tokens on the real data' '
+# The golden comparisons below rest on this: on the records whose texts hold no special string, the
+# default mode and --hf-special-tokens give the same ids, so the comparison does not depend on the content
+# escape. (Both modes run on the subset here, so that default-mode output is the reference's own.)
+test_expect_success 'reference: default mode = --hf-special-tokens on the records without special strings' '
     for t in $toks; do
-        for tpl in qwen; do
-            m=$shared/tokenizers/$t/tokenizer.model
-            "$spm_py" "$ref" --tokenizer "$m" --template $tpl dummy.jsonl moss-sub.jsonl meta-sub.jsonl >safe.jsonl &&
-                "$spm_py" "$ref" --tokenizer "$m" --template $tpl --hf-special-tokens dummy.jsonl moss-sub.jsonl \
-                    meta-sub.jsonl >hf.jsonl &&
-                cmp safe.jsonl hf.jsonl || exit 1
-        done
+        m=$shared/tokenizers/$t/tokenizer.model &&
+            inputs "$t" qwen &&
+            "$spm_py" "$ref" --tokenizer "$m" --template qwen "$plain" >safe.jsonl &&
+            "$spm_py" "$ref" --tokenizer "$m" --template qwen --hf-special-tokens "$plain" >hf.jsonl &&
+            cmp safe.jsonl hf.jsonl || exit 1
     done
 '
 

@@ -42,7 +42,9 @@ Two modes:
   chunk between is one SentencePiece encode call over literal text and content together, which gives the
   same ids as Firefly whenever the content holds no special string. CONTROL strings in content are plain
   text by nature (SentencePiece never matches them). The content escape (escape_chunk) applies only when
-  content holds a *protected* USER_DEFINED string (is_protected_piece: <reserved_N>, <|name|>, <UPPER>).
+  content holds a *protected* USER_DEFINED string (is_protected_piece: the tag-like ones, <reserved_106>,
+  <SEP>, but also Baichuan's HTML pieces such as <br>, which the MOSS data holds; the same rule as the C
+  side's common/tokenizer_spm.c is_tag).
 """
 import argparse
 import json
@@ -109,10 +111,10 @@ def piece_types(model):
 
 
 def is_protected_piece(piece):
-    """A USER_DEFINED piece that content must not produce in the default mode: marker-like names
-    (<reserved_106>, <|im_end|>-style, <SEP>, <CLS>). The others (Baichuan's "\\n", digits, punctuation, HTML
-    tags such as <br>) are ordinary text pieces that Firefly's data produces all the time."""
-    return re.fullmatch(r"<(reserved_[0-9]+|\|[^<>|]+\||[A-Z][A-Z0-9_]*)>", piece) is not None
+    """A USER_DEFINED piece that content must not produce in the default mode: a tag, '<', one or more
+    characters other than '<', '>' and ASCII whitespace, '>' (<reserved_106>, <SEP>, <br>, </p>). The others
+    (Baichuan's "\\n", "\\t", digits, punctuation, "```") are ordinary text pieces."""
+    return re.fullmatch(r"<[^<> \t\n\r\f\v]+>", piece) is not None
 
 
 class Tokenizer:
@@ -143,11 +145,12 @@ class Tokenizer:
 
     def encode_plain(self, text):
         """SentencePiece encode with the protected USER_DEFINED pieces unknown to the matcher: the model
-        with those pieces retyped CONTROL (SentencePiece never produces CONTROL pieces from text)."""
+        with those pieces retyped UNUSED (SentencePiece spells an UNUSED piece with the pieces it was merged
+        from, so text never yields it)."""
         if self._sp_plain is None:
             m = bytearray(self.model)
             for i in self.protected.values():
-                m[self.types[i][1]] = CONTROL  # one-byte varint either way
+                m[self.types[i][1]] = UNUSED  # one-byte varint either way
             self._sp_plain = sentencepiece.SentencePieceProcessor(model_proto=bytes(m))
         return self._sp_plain.encode(text) if text else []
 

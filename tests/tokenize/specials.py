@@ -4,6 +4,7 @@
     specials.py ids --tokenizer MODEL TOKENS.jsonl     per record: how many of its input_ids are special
     specials.py text --tokenizer MODEL RECORDS.jsonl [TEMPLATE]
                                                        per record: how many special strings its texts hold
+    specials.py has --tokenizer MODEL RECORDS.jsonl    per record: 1 when its system or a text holds one, else 0
     specials.py strip --tokenizer MODEL RECORDS.jsonl  the records with every special string removed
 
 "Special" is firefly_ref.py's definition: the model's CONTROL and UNKNOWN pieces (<s>, </s>, <unk>) and its
@@ -26,7 +27,7 @@ def texts(rec, with_system):
 
 
 def main(argv):
-    if len(argv) not in (4, 5) or argv[1] != "--tokenizer" or argv[0] not in ("ids", "text", "strip") or \
+    if len(argv) not in (4, 5) or argv[1] != "--tokenizer" or argv[0] not in ("ids", "text", "has", "strip") or \
             (len(argv) == 5 and argv[0] != "text"):
         print(__doc__, file=sys.stderr)
         return 2
@@ -45,6 +46,8 @@ def main(argv):
             rec = json.loads(line)
             if argv[0] == "ids":
                 print(sum(1 for i in rec["input_ids"] if i in ids))
+            elif argv[0] == "has":
+                print(int(any(rx.search(t) for t in texts(rec, True))))
             elif argv[0] == "text":
                 print(sum(len(rx.findall(t)) for t in texts(rec, with_system)))
             else:
