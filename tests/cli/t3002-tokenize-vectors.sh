@@ -2,9 +2,10 @@
 # t3002-tokenize-vectors: the expected ids in each SentencePiece tokenizer's vectors/ folder (llama.cpp's
 # 46 strings made with HF transformers for Llama-2, and 20 Chinese/mixed strings per tokenizer made with
 # python3-sentencepiece; see their SOURCE.md and tests/tokenize/vectors.py for the format): (a) SentencePiece's
-# own Python binding gives them, which checks the reading of the format; (b) ft-tokenize --encode-text
-# gives them: plain encode, no BOS/EOS, the library's own rules (its dummy prefix, its USER_DEFINED pieces
-# such as Baichuan's <SEP>, "\n" and digits matched as the library matches them), one line of ids per input.
+# own Python binding gives them, which checks the reading of the format, and so do firefly_ref.py's plain
+# and HF encodings on every string without a special string; (b) ft-tokenize --encode-text (plain: special
+# strings are text) and --encode-text --hf-special-tokens give firefly_ref.py's ids for every string: the
+# vectors' ids except on the one string made of special strings (zh test 12), where the rule decides.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/tokenize/lib.sh"
 
@@ -34,7 +35,7 @@ test_expect_success 'every tokenizer has the llama.cpp set (46 strings) and the 
 '
 
 for t in $toks; do
-    test_expect_success "$t: python3-sentencepiece reproduces every vector" '
+    test_expect_success "$t: python3-sentencepiece reproduces every vector, firefly_ref.py those without specials" '
         for inp in "$shared/tokenizers/'$t'/vectors"/*.inp; do
             vectors check --tokenizer "$shared/tokenizers/'$t'/tokenizer.model" "$inp" "$(expected "$inp")" || exit 1
         done
@@ -47,18 +48,31 @@ if [ ! -x "$build/bin/ft-tokenize" ] || ! ft_tokenize_has --encode-text; then
     exit
 fi
 
+# ft-tokenize --encode-text takes one text per line unless --text-sep names the separator line.
+sep=""
+if ft_tokenize_has --text-sep; then sep="--text-sep __ggml_vocab_test__"; fi
+
+# encode_text TOKENIZER INP [--hf-special-tokens]: ft-tokenize's ids for the strings of INP equal the
+# reference's.
+encode_text() {
+    local m=$shared/tokenizers/$1/tokenizer.model inp=$2
+    shift 2
+    vectors expect --tokenizer "$m" "$@" "$inp" >want &&
+        ft-tokenize --tokenizer "$m" --encode-text $sep "$@" "$inp" >got &&
+        vectors compare "$inp" want got
+}
+
 for t in $toks; do
-    test_expect_success "$t: ft-tokenize --encode-text gives every vector" '
+    test_expect_success "$t: ft-tokenize --encode-text gives every vector, plain and --hf-special-tokens" '
         for inp in "$shared/tokenizers/'$t'/vectors"/*.inp; do
-            ft-tokenize --tokenizer "$shared/tokenizers/'$t'/tokenizer.model" --encode-text "$inp" >got &&
-                vectors compare "$inp" "$(expected "$inp")" got || exit 1
+            encode_text '$t' "$inp" && encode_text '$t' "$inp" --hf-special-tokens || exit 1
         done
     '
 done
 
 test_expect_success '--encode-text reads stdin too' '
-    inp=$shared/tokenizers/baichuan2/vectors/zh.inp &&
-    ft-tokenize --tokenizer "$shared/tokenizers/baichuan2/tokenizer.model" --encode-text <"$inp" >got &&
+    inp=$shared/tokenizers/baichuan2/vectors/llama-spm.inp &&
+    ft-tokenize --tokenizer "$shared/tokenizers/baichuan2/tokenizer.model" --encode-text $sep <"$inp" >got &&
     vectors compare "$inp" "$(expected "$inp")" got
 '
 
