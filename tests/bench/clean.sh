@@ -18,6 +18,8 @@ TARGET_RSS_MIB=64
 bin=$O/bin/ft-clean
 cache=$O/bench
 
+bench_name=clean
+. "$top/tests/bench/lib.bash"
 if [ -z "$src" ] || [ ! -d "$src/conversation_without_plugins" ]; then
     echo "# SKIP clean: MOSS-003 samples not found (../shared/data/moss or \$FT_TESTDATA)"
     exit 0
@@ -30,16 +32,7 @@ if [ ! -x "$bin" ]; then
     echo "clean: '$bin' is not built (run make)" >&2
     exit 1
 fi
-gnutime=/usr/bin/time
-if ! "$gnutime" -f %M true >/dev/null 2>&1; then gnutime=""; fi
-if [ -z "${EPOCHREALTIME:-}" ]; then
-    echo "clean: needs bash >= 5 (\$EPOCHREALTIME)" >&2
-    exit 1
-fi
-
-mkdir -p "$cache" || exit 1
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ft-bench.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+bench_start "$cache"
 
 # The peer's program: the same conversion ft-clean does to the Firefly shape, minus normalization and
 # filters. MOSS texts are "<|Human|>: ...<eoh>\n" and "<|MOSS|>: ...<eom>\n"; the markers are cut with
@@ -69,37 +62,6 @@ make_input() {
         sed "s/^{\"conversation_id\":\"@REP@-/{\"conversation_id\":\"$r-/" "$tmp/base.jsonl"
     done >"$out.part" || return 1
     mv "$out.part" "$out" && echo "$key" >"$out.key"
-}
-
-# measure CMD...: runs CMD (stdout to $tmp/out) RUNS times; sets secs (wall), cpu (user + system, or
-# n/a) and rss_kib (or empty) from the fastest run. cpu well under secs * threads means a busy machine.
-measure() {
-    local i t0 t1 s k c best="" bestk="" bestc=""
-    for ((i = 0; i < RUNS; i++)); do
-        rm -f "$tmp/out"
-        t0=$EPOCHREALTIME
-        if [ -n "$gnutime" ]; then
-            "$gnutime" -f '%M %U %S' -o "$tmp/rss" "$@" >"$tmp/out" 2>"$tmp/err"
-        else
-            "$@" >"$tmp/out" 2>"$tmp/err"
-        fi
-        local rc=$?
-        t1=$EPOCHREALTIME
-        if [ "$rc" -ne 0 ]; then
-            echo "clean: failed (exit $rc): $*" >&2
-            tail -n 5 "$tmp/err" >&2
-            return 1
-        fi
-        s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-        k="" c="n/a"
-        if [ -n "$gnutime" ]; then
-            read -r k c <<<"$(tail -n 1 "$tmp/rss" | awk '{ printf "%s %.3f", $1, $2 + $3 }')"
-        fi
-        if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-            best=$s bestk=$k bestc=$c
-        fi
-    done
-    secs=$best rss_kib=$bestk cpu=$bestc
 }
 
 fmt='%-16s %-14s %8s %8s %8s %8s %10s %8s %10s\n'
