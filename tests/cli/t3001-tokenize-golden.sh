@@ -39,7 +39,7 @@ awk 'NR % 16 == 5' meta.jsonl >meta-sub.jsonl
 
 # inputs TOKENIZER TEMPLATE: sets in (the input files of the combination, see the top) and plain (the same
 # records in one file, less those whose texts hold a special string of the tokenizer: its CONTROL/UNKNOWN
-# pieces or a tag-like USER_DEFINED one such as Baichuan's <br>, which the MOSS answers hold in 40 records)
+# pieces or a marker USER_DEFINED one such as Baichuan's <reserved_106>; the MOSS records hold none)
 # and keep (one 0/1 per record of in: whether it is in plain).
 inputs() {
     in=(dummy.jsonl moss-sub.jsonl meta-sub.jsonl)

@@ -42,9 +42,9 @@ Two modes:
   chunk between is one SentencePiece encode call over literal text and content together, which gives the
   same ids as Firefly whenever the content holds no special string. CONTROL strings in content are plain
   text by nature (SentencePiece never matches them). The content escape (escape_chunk) applies only when
-  content holds a *protected* USER_DEFINED string (is_protected_piece: the tag-like ones, <reserved_106>,
-  <SEP>, but also Baichuan's HTML pieces such as <br>, which the MOSS data holds; the same rule as the C
-  side's common/tokenizer_spm.c is_tag).
+  content holds a *protected* USER_DEFINED string (is_protected_piece: the markers <reserved_106>, <SEP>,
+  <|x|>; not Baichuan's HTML pieces such as <br>, which stay ordinary text; the same rule as the C side's
+  common/tokenizer_spm.c is_tag).
 """
 import argparse
 import json
@@ -111,10 +111,11 @@ def piece_types(model):
 
 
 def is_protected_piece(piece):
-    """A USER_DEFINED piece that content must not produce in the default mode: a tag, '<', one or more
-    characters other than '<', '>' and ASCII whitespace, '>' (<reserved_106>, <SEP>, <br>, </p>). The others
-    (Baichuan's "\\n", "\\t", digits, punctuation, "```") are ordinary text pieces."""
-    return re.fullmatch(r"<[^<> \t\n\r\f\v]+>", piece) is not None
+    """A USER_DEFINED piece that content must not produce in the default mode: a marker, <reserved_N>
+    (N digits), <|name|> (name without '<', '>' or '|'), or <NAME> (an upper-case letter, then upper-case
+    letters, digits or '_': <SEP>, <CLS>). The others are ordinary text pieces: Baichuan's "\\n", "\\t",
+    digits, punctuation, "```" and its HTML tags such as <br> and </p>."""
+    return re.fullmatch(r"<(reserved_[0-9]+|\|[^<>|]+\||[A-Z][A-Z0-9_]*)>", piece) is not None
 
 
 class Tokenizer:

@@ -48,7 +48,7 @@ def fmt(ids):
 
 
 def reference(model):
-    """firefly_ref's Tokenizer for model, and a regex of its special strings (CONTROL, UNKNOWN, tag-like
+    """firefly_ref's Tokenizer for model, and a regex of its special strings (CONTROL, UNKNOWN, marker
     USER_DEFINED)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import firefly_ref
