@@ -113,7 +113,7 @@ static int opt_int(const char *name, const char *v, int64_t min, int64_t max) {
 enum { O_STRIP = 256, O_NGRAM, O_THRESHOLD, O_BANDS, O_ROWS, O_HASHES, O_PRESET, O_VERIFY, O_SEED, O_MAX_LINE,
        O_DUPS, O_REJECTS, O_STATS, O_STRICT, O_LIST, O_NAME };
 
-static void parse_options(int argc, char **argv, options *o) {
+static void parse_options(int *argcp, char ***argvp, options *o) {
     static const struct option longs[] = {
         {"key", required_argument, 0, 'k'},          {"strip-punct", no_argument, 0, O_STRIP},
         {"ngram", required_argument, 0, O_NGRAM},    {"threshold", required_argument, 0, O_THRESHOLD},
@@ -138,14 +138,16 @@ static void parse_options(int argc, char **argv, options *o) {
     o->max_line = 256u << 20;
     o->jobs = 1;
     o->hashes = 112;
-    if (argc > 1) {
-        int c = ft_parse_choice(argv[1], cmds);
+    if (*argcp > 1) {
+        int c = ft_parse_choice((*argvp)[1], cmds);
         if (c >= 0) {
             o->cmd = CMD_SIGN + c;
-            argv[1] = argv[0];
-            argv++, argc--;
+            (*argvp)[1] = (*argvp)[0];
+            (*argvp)++, (*argcp)--;
         }
     }
+    int argc = *argcp;
+    char **argv = *argvp;
     int quiet = 0, version = 0, c, bands = 0, rows = 0, preset = 0, threshold_set = 0;
     double threshold = 0;
     while ((c = getopt_long(argc, argv, "k:o:j:qvhV", longs, NULL)) != -1) {
@@ -752,7 +754,7 @@ static int cmd_cluster(options *o, char **files, int nfiles) {
 
 int main(int argc, char **argv) {
     options o;
-    parse_options(argc, argv, &o);
+    parse_options(&argc, &argv, &o);
     const char *stdin_only[] = {"-"};
     char **inputs = optind < argc ? argv + optind : (char **)stdin_only;
     int ninputs = optind < argc ? argc - optind : 1;

@@ -1,5 +1,5 @@
 /* sigfile.c: the signature file of ft-dedup sign / cluster: header, one variable-size record per input
- * record, footer with count and checksums. Layout in docs/ft-dedup.md; all integers little-endian.
+ * record, footer with count and checksums (the last covers every byte before it). Layout in docs/ft-dedup.md; all integers little-endian.
  * Rule: the reader trusts nothing: every size is checked against the bytes present before it is used. */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +120,7 @@ int dedup_sigwriter_finish(dedup_sigwriter *w, uint64_t input_checksum) {
     memcpy(f, END_MAGIC, 8);
     put64(f + 8, w->n);
     put64(f + 16, input_checksum);
+    XXH64_update(w->h, f, 24);
     put64(f + 24, XXH64_digest(w->h));
     if (fwrite(f, 1, FOOTER, w->f) != FOOTER) w->err = 1;
     int rc = w->err ? FT_EIO : 0;
@@ -189,7 +190,7 @@ int dedup_sigfile_parse(const void *data, size_t len, dedup_sigfile **out, const
 
     const uint8_t *foot = d + len - FOOTER;
     if (memcmp(foot, END_MAGIC, 8)) BAD("truncated signature file (no footer)");
-    if (XXH64(d, len - FOOTER, 0) != get64(foot + 24)) BAD("checksum mismatch");
+    if (XXH64(d, len - 8, 0) != get64(foot + 24)) BAD("checksum mismatch");
     uint64_t n = get64(foot + 8);
     f->input_checksum = get64(foot + 16);
     size_t end = len - FOOTER, off = hs;
