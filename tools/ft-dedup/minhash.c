@@ -306,7 +306,7 @@ void dedup_doc_from_conv(const dedup_hasher *h, const ft_conv *c, dedup_doc *d) 
     size_t nturns = h->p.key == KEY_FIRST && c->nturns ? 1 : c->nturns;
     for (size_t i = 0; i < nturns; i++)
         for (int r = 0; r < 2; r++) {
-            if (r == FT_ASSISTANT && h->p.key != KEY_ALL) continue;
+            if (r == FT_ASSISTANT && h->p.key == KEY_HUMAN) continue;
             normalize_text(&z, c->turns[i].text[r], c->turns[i].len[r]);
             message_end(&z);
         }
