@@ -90,7 +90,7 @@ int dedup_cluster(dedup_sigfile *const *files, size_t nfiles, const dedup_params
             record(files, c, g, &r);
             ex[nex++] = (exact_entry){r.exact[0], r.exact[1], g};
         }
-    qsort(ex, nex, sizeof *ex, cmp_exact);
+    if (nex) qsort(ex, nex, sizeof *ex, cmp_exact);
     for (uint64_t i = 1; i < nex; i++)
         if (ex[i].e0 == ex[i - 1].e0 && ex[i].e1 == ex[i - 1].e1)
             c->dup_of[ex[i].g] = c->dup_of[ex[i - 1].g] == UINT64_MAX ? ex[i - 1].g : c->dup_of[ex[i - 1].g];
@@ -109,7 +109,7 @@ int dedup_cluster(dedup_sigfile *const *files, size_t nfiles, const dedup_params
                 record(files, c, g, &r);
                 ent[ne++] = (entry){dedup_band_key(r.csig, b, p->rows, p->seed), g};
             }
-        qsort(ent, ne, sizeof *ent, cmp_entry);
+        if (ne) qsort(ent, ne, sizeof *ent, cmp_entry);
         for (uint64_t i = 0; i < ne;) {
             uint64_t j = i + 1;
             while (j < ne && ent[j].key == ent[i].key) j++;
@@ -135,7 +135,7 @@ int dedup_cluster(dedup_sigfile *const *files, size_t nfiles, const dedup_params
         }
     }
     free(ent);
-    qsort(edges, nedges, sizeof *edges, cmp_edge);
+    if (nedges) qsort(edges, nedges, sizeof *edges, cmp_edge);
     c->verified = nedges;
 
     /* Global order: the same rule as the streaming index. */

@@ -148,7 +148,7 @@ void dedup_index_add(dedup_index *x, uint64_t seq, const uint64_t exact[2], int 
                 if (dedup_band_equal(csig_of(x, tab[i] - 1), csig, b, p->rows)) add_candidate(x, tab[i] - 1);
         }
         /* slots are numbered in seq order, so the lowest slot is the lowest seq */
-        qsort(x->cand, x->ncand, sizeof *x->cand, cmp_u64);
+        if (x->ncand) qsort(x->cand, x->ncand, sizeof *x->cand, cmp_u64);
         for (size_t k = 0; k < x->ncand; k++) {
             uint64_t s = x->cand[k];
             if (x->exact[2 * s] == exact[0] && x->exact[2 * s + 1] == exact[1]) {
