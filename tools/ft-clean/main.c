@@ -3,7 +3,6 @@
  * decided in record.c. Records go through in batches so output order never depends on -j. */
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "lines.h"
 #include "log.h"
 #include "parse.h"
+#include "pool.h"
 
 #include <stdarg.h>
 #include <utf8proc.h>
@@ -268,19 +268,16 @@ typedef struct {
     ft_buf arena;
 } batch;
 
+/* What the workers share: the batch being processed and one cleaning context each. */
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    unsigned gen;
-    int running, stop;
-    size_t next;
     batch *b;
     clean_ctx **ctx;
-    pthread_t *threads;
-    int nthreads;
-} pool;
+} work;
 
-static void process_item(clean_ctx *c, batch *b, size_t i) {
+static void process_item(void *arg, int worker, size_t i) {
+    work *w = arg;
+    clean_ctx *c = w->ctx[worker];
+    batch *b = w->b;
     item *it = &b->items[i];
     clean_result *r = &b->res[i];
     const char *raw = b->arena.data + it->raw_off;
@@ -297,64 +294,12 @@ static void process_item(clean_ctx *c, batch *b, size_t i) {
     }
 }
 
-static void run_share(pool *p, clean_ctx *c) {
-    for (;;) {
-        size_t i = __atomic_fetch_add(&p->next, 16, __ATOMIC_RELAXED);
-        if (i >= p->b->n) break;
-        size_t e = i + 16 < p->b->n ? i + 16 : p->b->n;
-        for (; i < e; i++) process_item(c, p->b, i);
-    }
-}
-
-typedef struct {
-    pool *p;
-    int id;
-} worker_arg;
-
-static void *worker(void *arg) {
-    worker_arg *w = arg;
-    pool *p = w->p;
-    unsigned seen = 0;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
-        if (p->stop) {
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
-        }
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        run_share(p, p->ctx[w->id]);
-        pthread_mutex_lock(&p->mu);
-        if (--p->running == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
-/* Results were reset by add_item (presets already carry their reason). */
-static void pool_run(pool *p, batch *b) {
-    p->b = b;
-    p->next = 0;
-    if (p->nthreads) {
-        pthread_mutex_lock(&p->mu);
-        p->running = p->nthreads;
-        p->gen++;
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->mu);
-    }
-    run_share(p, p->ctx[0]);
-    if (p->nthreads) {
-        pthread_mutex_lock(&p->mu);
-        while (p->running) pthread_cond_wait(&p->done, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
 /* ---- the run: inputs, outputs, counts ---------------------------------------------------------- */
 
 typedef struct {
     options *o;
-    pool pool;
+    work work;
+    ft_pool *pool;
     batch *b;
     ft_atomic *out, *rej;
     FILE *outf, *rejf;
@@ -386,7 +331,8 @@ static void write_reject(run *R, const item *it, const clean_result *r, const ch
 static void flush_batch(run *R) {
     batch *b = R->b;
     if (!b->n) return;
-    pool_run(&R->pool, b);
+    R->work.b = b; /* results were reset by add_item (presets already carry their reason) */
+    ft_pool_run(R->pool, b->n, 16);
     for (size_t i = 0; i < b->n && !R->stopped; i++) {
         item *it = &b->items[i];
         clean_result *r = &b->res[i];
@@ -719,31 +665,23 @@ int main(int argc, char **argv) {
         R.rejf = ft_atomic_stream(R.rej);
     }
     const char *err = NULL;
-    R.pool.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.ctx);
+    R.work.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.work.ctx);
     for (int i = 0; i < o.jobs; i++)
-        if (!(R.pool.ctx[i] = clean_ctx_new(&o.c, &err))) {
+        if (!(R.work.ctx[i] = clean_ctx_new(&o.c, &err))) {
             ft_error("--t2s: '%s': %s", o.c.t2s_config, err);
-            while (i-- > 0) clean_ctx_free(R.pool.ctx[i]);
-            free(R.pool.ctx);
+            while (i-- > 0) clean_ctx_free(R.work.ctx[i]);
+            free(R.work.ctx);
             ft_atomic_abort(R.out);
             ft_atomic_abort(R.rej);
             return 1;
         }
     R.b = ft_xmalloc(sizeof *R.b);
     memset(R.b, 0, sizeof *R.b);
-    pthread_mutex_init(&R.pool.mu, NULL);
-    pthread_cond_init(&R.pool.go, NULL);
-    pthread_cond_init(&R.pool.done, NULL);
-    R.pool.threads = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.threads);
-    worker_arg *args = ft_xmalloc((size_t)o.jobs * sizeof *args);
-    for (int i = 0; i < o.jobs - 1; i++) {
-        args[i] = (worker_arg){&R.pool, i + 1};
-        if (pthread_create(&R.pool.threads[i], NULL, worker, &args[i])) {
-            ft_warn("cannot start worker thread %d: %s; going on with %d", i + 2, strerror(errno), i + 1);
-            break;
-        }
-        R.pool.nthreads = i + 1;
-    }
+    int perr;
+    R.pool = ft_pool_new(o.jobs, process_item, &R.work, &perr);
+    if (ft_pool_threads(R.pool) < o.jobs)
+        ft_warn("cannot start worker thread %d: %s; going on with %d", ft_pool_threads(R.pool) + 1, strerror(perr),
+                ft_pool_threads(R.pool));
 
     const char *stdin_only[] = {"-"};
     char **inputs = optind < argc ? argv + optind : (char **)stdin_only;
@@ -762,11 +700,7 @@ int main(int argc, char **argv) {
     ft_progress_release(&R.prog);
     double secs = ft_now() - t0;
 
-    pthread_mutex_lock(&R.pool.mu);
-    R.pool.stop = 1;
-    pthread_cond_broadcast(&R.pool.go);
-    pthread_mutex_unlock(&R.pool.mu);
-    for (int i = 0; i < R.pool.nthreads; i++) pthread_join(R.pool.threads[i], NULL);
+    ft_pool_free(R.pool);
 
     int rc = R.failed && R.stopped ? 1 : 0;
     if (R.stopped) {
@@ -797,11 +731,11 @@ int main(int argc, char **argv) {
     }
     summary(&R, secs);
     if (R.failed) rc = 1;
-    for (int i = 0; i < o.jobs; i++) clean_ctx_free(R.pool.ctx[i]);
+    for (int i = 0; i < o.jobs; i++) clean_ctx_free(R.work.ctx[i]);
     for (size_t i = 0; i < BATCH_ITEMS; i++) ft_buf_release(&R.b->res[i].out);
     ft_buf_release(&R.b->arena);
     ft_buf_release(&R.line);
-    free(R.b), free(R.pool.ctx), free(R.pool.threads), free(args);
+    free(R.b), free(R.work.ctx);
     if (fclose(stdout) != 0 && rc == 0) {
         ft_error("cannot write output: '<stdout>': %s", strerror(errno));
         rc = 1;

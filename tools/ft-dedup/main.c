@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "lines.h"
 #include "log.h"
 #include "parse.h"
+#include "pool.h"
 
 #ifndef FT_BUILD_INFO
 #define FT_BUILD_INFO "unknown configuration"
@@ -278,21 +278,19 @@ typedef struct {
     ft_buf id;
 } worker_ctx;
 
+/* What the workers share: read-only options and hasher, the batch being processed, one context each. */
 typedef struct {
-    pthread_mutex_t mu;
-    pthread_cond_t go, done;
-    unsigned gen;
-    int running, stop, nthreads;
-    size_t next;
-    batch *b;
-    worker_ctx *ctx;
-    pthread_t *threads;
     const options *o;
     const dedup_hasher *h;
     size_t csz;
-} pool;
+    batch *b;
+    worker_ctx *ctx;
+} work;
 
-static void process_item(pool *P, worker_ctx *w, batch *b, size_t i) {
+static void process_item(void *arg, int worker, size_t i) {
+    work *P = arg;
+    worker_ctx *w = &P->ctx[worker];
+    batch *b = P->b;
     item *it = &b->items[i];
     if (it->reason) return;
     const char *raw = b->arena.data + it->raw_off;
@@ -333,64 +331,13 @@ static void process_item(pool *P, worker_ctx *w, batch *b, size_t i) {
     cJSON_Delete(v);
 }
 
-static void run_share(pool *p, worker_ctx *w) {
-    for (;;) {
-        size_t i = __atomic_fetch_add(&p->next, 4, __ATOMIC_RELAXED);
-        if (i >= p->b->n) break;
-        size_t e = i + 4 < p->b->n ? i + 4 : p->b->n;
-        for (; i < e; i++) process_item(p, w, p->b, i);
-    }
-}
-
-typedef struct {
-    pool *p;
-    int id;
-} worker_arg;
-
-static void *worker(void *arg) {
-    worker_arg *a = arg;
-    pool *p = a->p;
-    unsigned seen = 0;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        while (p->gen == seen && !p->stop) pthread_cond_wait(&p->go, &p->mu);
-        if (p->stop) {
-            pthread_mutex_unlock(&p->mu);
-            return NULL;
-        }
-        seen = p->gen;
-        pthread_mutex_unlock(&p->mu);
-        run_share(p, &p->ctx[a->id]);
-        pthread_mutex_lock(&p->mu);
-        if (--p->running == 0) pthread_cond_signal(&p->done);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
-static void pool_run(pool *p, batch *b) {
-    p->b = b;
-    p->next = 0;
-    if (p->nthreads) {
-        pthread_mutex_lock(&p->mu);
-        p->running = p->nthreads;
-        p->gen++;
-        pthread_cond_broadcast(&p->go);
-        pthread_mutex_unlock(&p->mu);
-    }
-    run_share(p, &p->ctx[0]);
-    if (p->nthreads) {
-        pthread_mutex_lock(&p->mu);
-        while (p->running) pthread_cond_wait(&p->done, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-    }
-}
-
 /* ---- the run ------------------------------------------------------------------------------------- */
 
 typedef struct {
     options *o;
     dedup_hasher h;
-    pool pool;
+    work W;
+    ft_pool *pool;
     batch *b;
     ft_atomic *out, *rej, *dup;
     FILE *outf, *rejf, *dupf;
@@ -517,7 +464,8 @@ static void decide_filter(run *R, item *it, const char *raw, uint64_t index) {
 static void flush_batch(run *R) {
     batch *b = R->b;
     if (!b->n) return;
-    pool_run(&R->pool, b);
+    R->W.b = b;
+    ft_pool_run(R->pool, b->n, 4);
     for (size_t i = 0; i < b->n && !R->stopped; i++) {
         item *it = &b->items[i];
         const char *raw = b->arena.data + it->raw_off;
@@ -542,7 +490,7 @@ static void flush_batch(run *R) {
             if (R->o->cmd == CMD_SIGN) decide_sign(R, it, NULL);
             continue;
         }
-        const uint8_t *csig = b->csig + i * R->pool.csz;
+        const uint8_t *csig = b->csig + i * R->W.csz;
         switch (R->o->cmd) {
         case CMD_STREAM: decide_stream(R, it, csig, raw, index); break;
         case CMD_SIGN: decide_sign(R, it, csig); break;
@@ -796,28 +744,20 @@ int main(int argc, char **argv) {
     }
     R.b = ft_xmalloc(sizeof *R.b);
     memset(R.b, 0, sizeof *R.b);
-    R.pool.csz = dedup_compact_size(o.p.bands * o.p.rows);
-    R.b->csig = ft_xmalloc(BATCH_ITEMS * R.pool.csz);
-    R.pool.o = &o;
-    R.pool.h = &R.h;
-    R.pool.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.ctx);
+    R.W.csz = dedup_compact_size(o.p.bands * o.p.rows);
+    R.b->csig = ft_xmalloc(BATCH_ITEMS * R.W.csz);
+    R.W.o = &o;
+    R.W.h = &R.h;
+    R.W.ctx = ft_xmalloc((size_t)o.jobs * sizeof *R.W.ctx);
     for (int i = 0; i < o.jobs; i++) {
-        dedup_doc_init(&R.pool.ctx[i].doc);
-        ft_buf_init(&R.pool.ctx[i].id);
+        dedup_doc_init(&R.W.ctx[i].doc);
+        ft_buf_init(&R.W.ctx[i].id);
     }
-    pthread_mutex_init(&R.pool.mu, NULL);
-    pthread_cond_init(&R.pool.go, NULL);
-    pthread_cond_init(&R.pool.done, NULL);
-    R.pool.threads = ft_xmalloc((size_t)o.jobs * sizeof *R.pool.threads);
-    worker_arg *args = ft_xmalloc((size_t)o.jobs * sizeof *args);
-    for (int i = 0; i < o.jobs - 1; i++) {
-        args[i] = (worker_arg){&R.pool, i + 1};
-        if (pthread_create(&R.pool.threads[i], NULL, worker, &args[i])) {
-            ft_warn("cannot start worker thread %d: %s; going on with %d", i + 2, strerror(errno), i + 1);
-            break;
-        }
-        R.pool.nthreads = i + 1;
-    }
+    int err;
+    R.pool = ft_pool_new(o.jobs, process_item, &R.W, &err);
+    if (ft_pool_threads(R.pool) < o.jobs)
+        ft_warn("cannot start worker thread %d: %s; going on with %d", ft_pool_threads(R.pool) + 1, strerror(err),
+                ft_pool_threads(R.pool));
 
     R.files = (const char **)inputs;
     R.nfiles = ninputs;
@@ -834,11 +774,7 @@ int main(int argc, char **argv) {
     ft_progress_release(&R.prog);
     double secs = ft_now() - t0;
 
-    pthread_mutex_lock(&R.pool.mu);
-    R.pool.stop = 1;
-    pthread_cond_broadcast(&R.pool.go);
-    pthread_mutex_unlock(&R.pool.mu);
-    for (int i = 0; i < R.pool.nthreads; i++) pthread_join(R.pool.threads[i], NULL);
+    ft_pool_free(R.pool);
 
     if (o.cmd == CMD_FILTER && !R.stopped && !R.failed) {
         const char *name = o.name ? o.name : base_name(inputs[0]);
@@ -895,13 +831,13 @@ int main(int argc, char **argv) {
     dedup_drops_free(R.drops, R.ndrops);
     dedup_hasher_release(&R.h);
     for (int i = 0; i < o.jobs; i++) {
-        dedup_doc_release(&R.pool.ctx[i].doc);
-        ft_buf_release(&R.pool.ctx[i].id);
+        dedup_doc_release(&R.W.ctx[i].doc);
+        ft_buf_release(&R.W.ctx[i].id);
     }
     ft_buf_release(&R.b->arena);
     ft_buf_release(&R.line);
     ft_buf_release(&R.kid);
-    free(R.b->csig), free(R.b), free(R.pool.ctx), free(R.pool.threads), free(args);
+    free(R.b->csig), free(R.b), free(R.W.ctx);
     free(R.kid_off), free(R.kline), free(R.kid_len), free(R.kfile);
     if (fclose(stdout) != 0 && rc == 0) {
         ft_error("cannot write output: '<stdout>': %s", strerror(errno));
