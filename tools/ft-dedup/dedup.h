@@ -45,7 +45,7 @@ typedef struct {
     size_t nshingles, cap_shingles;
     uint64_t ntokens;
     ft_buf norm, tok;    /* scratch: normalized text, token text */
-    uint32_t *starts;    /* scratch: token start/end offsets in tok */
+    uint32_t *starts;    /* scratch: token start offsets in tok (tokens are separated by one space) */
     size_t cap_starts;
 } dedup_doc;
 
@@ -64,7 +64,7 @@ void dedup_hasher_release(dedup_hasher *h);
 void dedup_doc_init(dedup_doc *d);
 void dedup_doc_release(dedup_doc *d);
 
-/* dedup_doc_text: fills d from the texts of conversation c selected by the key. Always succeeds. */
+/* dedup_doc_from_conv: fills d from the texts of conversation c (borrowed) the key selects. */
 void dedup_doc_from_conv(const dedup_hasher *h, const ft_conv *c, dedup_doc *d);
 /* The same for a list of texts (n texts; lens[i] bytes each), joined as separate messages. */
 void dedup_doc_from_texts(const dedup_hasher *h, const char *const *texts, const size_t *lens, size_t n,
@@ -104,7 +104,7 @@ typedef struct {
 } dedup_decision;
 
 typedef struct dedup_index dedup_index;
-/* ft: heap index for params p (borrowed, must outlive it). */
+/* A heap index for params p (borrowed, must outlive it); aborts on exhaustion, like its growth. */
 dedup_index *dedup_index_new(const dedup_params *p);
 void dedup_index_free(dedup_index *x);
 /* dedup_index_add: decides a record (numbered seq, increasing; keys from dedup_doc: exact hash, whether it

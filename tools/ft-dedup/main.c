@@ -341,7 +341,7 @@ typedef struct {
     batch *b;
     ft_atomic *out, *rej, *dup;
     FILE *outf, *rejf, *dupf;
-    uint64_t in, kept, empty, by_kind[5], by_reason[REJ_COUNT], bytes, bytes_done, total_bytes, warnings, seq;
+    uint64_t in, signed_, by_kind[5], by_reason[REJ_COUNT], bytes, bytes_done, total_bytes, warnings, seq;
     int failed, stopped;
     ft_progress prog;
     ft_buf line;
@@ -444,7 +444,7 @@ static void decide_sign(run *R, item *it, const uint8_t *csig) {
     r.shingles = it->shingles;
     r.nshingles = (uint32_t)it->nshingles;
     dedup_sigwriter_add(R->sw, &r);
-    if (!it->reason) R->by_kind[DECIDE_KEPT]++; /* counted as read; cluster decides */
+    if (!it->reason) R->signed_++; /* cluster decides */
 }
 
 static void decide_filter(run *R, item *it, const char *raw, uint64_t index) {
@@ -575,16 +575,18 @@ static void write_stats(run *R, FILE *f, double secs, uint64_t ibytes, uint64_t 
     static const char *const keys[] = {"all", "human", "first"};
     uint64_t kept = R->by_kind[DECIDE_KEPT] + R->by_kind[DECIDE_EMPTY];
     cJSON_AddNumberToObject(s, "in", (double)R->in);
-    cJSON_AddNumberToObject(s, "kept", (double)kept);
-    cJSON_AddNumberToObject(s, "dropped", (double)dropped_total(R));
+    int sign = R->o->cmd == CMD_SIGN; /* sign only reads: cluster decides */
+    cJSON_AddNumberToObject(s, sign ? "signed" : "kept", (double)(sign ? R->signed_ : kept));
+    if (!sign) cJSON_AddNumberToObject(s, "dropped", (double)dropped_total(R));
     cJSON_AddNumberToObject(s, "rejected", (double)rejected_total(R));
     cJSON_AddNumberToObject(d, "exact", (double)R->by_kind[DECIDE_EXACT]);
     cJSON_AddNumberToObject(d, "near", (double)R->by_kind[DECIDE_NEAR]);
-    cJSON_AddItemToObject(s, "dropped_by_kind", d);
+    if (sign) cJSON_Delete(d);
+    else cJSON_AddItemToObject(s, "dropped_by_kind", d);
     for (int k = 1; k < REJ_COUNT; k++)
         if (R->by_reason[k]) cJSON_AddNumberToObject(j, reason_names[k], (double)R->by_reason[k]);
     cJSON_AddItemToObject(s, "rejected_by_reason", j);
-    cJSON_AddNumberToObject(s, "empty", (double)R->by_kind[DECIDE_EMPTY]);
+    if (R->o->cmd == CMD_STREAM) cJSON_AddNumberToObject(s, "empty", (double)R->by_kind[DECIDE_EMPTY]);
     cJSON_AddNumberToObject(s, "bytes", (double)R->bytes_done);
     cJSON_AddNumberToObject(s, "seconds", secs);
     if (R->index) {
