@@ -59,6 +59,15 @@ static void test_normalize(void) {
     norm_is("日本語のテキスト、カタカナ", 0, "日本語のテキスト、カタカナ", "日 本 語 の テ キ ス ト カ タ カ ナ");
     norm_is("!!! ... ???", 1, "", "");
     norm_is("😀 x", 0, "😀 x", "x");
+    norm_is("ŉ ΐ", 0, "\xCA\xBCn \xCE\xB9\xCC\x88\xCC\x81", "\xCA\xBCn \xCE\xB9\xCC\x88\xCC\x81");
+    /* case folds that grow the text three times over its own length, past the first reservation */
+    ft_buf in, n, t;
+    ft_buf_init(&in), ft_buf_init(&n), ft_buf_init(&t);
+    for (int i = 0; i < 3000; i++) ft_buf_adds(&in, "\xCE\x90"); /* U+0390 folds to 3 code points, 6 bytes */
+    dedup_normalize(in.data, in.len, 0, &n, &t);
+    ok(n.len == 18000 && t.len == 18000 && !memcmp(n.data + 17994, "\xCE\xB9\xCC\x88\xCC\x81", 6),
+       "3000 x U+0390 fold to 18000 bytes");
+    ft_buf_release(&in), ft_buf_release(&n), ft_buf_release(&t);
 }
 
 static void test_signature(void) {

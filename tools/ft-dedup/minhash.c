@@ -83,8 +83,9 @@ void dedup_hasher_release(dedup_hasher *h) {
     h->alo = h->ahi = NULL, h->b = NULL;
 }
 
-/* sig[0..16) = min over xs of h_i(x) for the 16 functions at alo/ahi/b. a*x mod 2^64 is written as
- * alo*x + (ahi*x mod 2^32) << 32 so every product is 32x32 bits, which SIMD units have. */
+/* sig[0..16) = min over xs of h_i(x) for the 16 functions at alo/ahi/b. With a = ahi * 2^32 + alo,
+ * ((a*x + b) mod 2^64) >> 32 = (ahi*x + (((alo*x + b) mod 2^64) >> 32)) mod 2^32: one widening 32x32-bit
+ * product and one 32-bit product, which SIMD units have. */
 #if defined(__GNUC__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__)
 __attribute__((target_clones("avx512f", "avx2", "default"), optimize("O3")))
 #endif
@@ -95,8 +96,7 @@ static void minhash16(const uint32_t *restrict xs, size_t n, const uint32_t *res
     for (size_t k = 0; k < n; k++) {
         uint32_t x = xs[k];
         for (int j = 0; j < 16; j++) {
-            uint64_t v = (uint64_t)alo[j] * x + ((uint64_t)(ahi[j] * x) << 32) + b[j];
-            uint32_t hv = (uint32_t)(v >> 32);
+            uint32_t hv = ahi[j] * x + (uint32_t)(((uint64_t)alo[j] * x + b[j]) >> 32);
             m[j] = hv < m[j] ? hv : m[j];
         }
     }
@@ -145,24 +145,33 @@ typedef struct {
     int strip_punct, in_word, space;
 } normalizer;
 
+/* Appends without a capacity check: normalize_text reserves room for the worst case of the rest of its
+ * input first (every byte once plus one space per character), and again after a case fold that grew. */
+static inline void put(ft_buf *b, const char *p, size_t n) {
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
 static void tok_start(normalizer *z) {
     if (*z->ntok == *z->cap) {
         *z->cap = *z->cap ? *z->cap * 2 : 256;
         *z->starts = ft_xrealloc(*z->starts, *z->cap * sizeof **z->starts);
     }
-    if (z->tok->len) ft_buf_addc(z->tok, ' ');
+    if (z->tok->len) z->tok->data[z->tok->len++] = ' ';
     (*z->starts)[(*z->ntok)++] = (uint32_t)z->tok->len;
 }
 
 /* Appends bytes to the normalized text, after the one space a preceding whitespace run became. */
 static inline void norm_put(normalizer *z, const char *p, size_t n) {
-    if (z->space && z->norm->len) ft_buf_addc(z->norm, ' ');
+    if (z->space && z->norm->len) z->norm->data[z->norm->len++] = ' ';
     z->space = 0;
-    ft_buf_add(z->norm, p, n);
+    put(z->norm, p, n);
 }
 
 static void normalize_text(normalizer *z, const char *s, size_t n) {
     pthread_once(&g_ascii_once, ascii_init);
+    ft_buf_reserve(z->norm, 2 * n + 2);
+    ft_buf_reserve(z->tok, 2 * n + 2);
     size_t i = 0;
     while (i < n) {
         unsigned char u = (unsigned char)s[i];
@@ -172,18 +181,15 @@ static void normalize_text(normalizer *z, const char *s, size_t n) {
             i++;
             if (cls == C_WORD) {
                 if (!z->in_word) tok_start(z), z->in_word = 1;
-                if (z->space && z->norm->len) ft_buf_addc(z->norm, ' ');
+                if (z->space && z->norm->len) z->norm->data[z->norm->len++] = ' ';
                 z->space = 0;
                 /* the rest of an ASCII word in one go */
                 size_t j = i;
                 while (j < n && (unsigned char)s[j] < 0x80 && g_ascii_class[(unsigned char)s[j]] == C_WORD) j++;
-                ft_buf_reserve(z->norm, j - i + 1);
-                ft_buf_reserve(z->tok, j - i + 1);
                 char *a = z->norm->data + z->norm->len, *b = z->tok->data + z->tok->len;
                 a[0] = b[0] = lc;
                 for (size_t k = i; k < j; k++) a[k - i + 1] = b[k - i + 1] = (char)g_ascii_lower[(unsigned char)s[k]];
                 z->norm->len += j - i + 1, z->tok->len += j - i + 1;
-                z->norm->data[z->norm->len] = z->tok->data[z->tok->len] = 0;
                 i = j;
                 continue;
             }
@@ -198,7 +204,7 @@ static void normalize_text(normalizer *z, const char *s, size_t n) {
         if (cls == C_CJK) {
             z->in_word = 0;
             tok_start(z);
-            ft_buf_add(z->tok, s + i, (size_t)l);
+            put(z->tok, s + i, (size_t)l);
             norm_put(z, s + i, (size_t)l);
         } else if (cls == C_WORD) {
             if (!z->in_word) tok_start(z), z->in_word = 1;
@@ -209,7 +215,11 @@ static void normalize_text(normalizer *z, const char *s, size_t n) {
             char enc[32];
             size_t el = 0;
             for (utf8proc_ssize_t q = 0; q < k; q++) el += (size_t)ft_utf8_encode(fold[q], enc + el);
-            ft_buf_add(z->tok, enc, el);
+            if (el > (size_t)l) { /* the fold grew: room for it and the worst case of the rest again */
+                ft_buf_reserve(z->norm, el + 2 * (n - i) + 2);
+                ft_buf_reserve(z->tok, el + 2 * (n - i) + 2);
+            }
+            put(z->tok, enc, el);
             norm_put(z, enc, el);
         } else if (cls != C_IGNORE) {
             z->in_word = 0;
@@ -218,6 +228,7 @@ static void normalize_text(normalizer *z, const char *s, size_t n) {
         }
         i += (size_t)l;
     }
+    z->norm->data[z->norm->len] = z->tok->data[z->tok->len] = 0;
 }
 
 /* Ends one message: words never continue into the next, and messages stay apart in the exact key. */
