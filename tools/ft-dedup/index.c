@@ -168,7 +168,8 @@ void dedup_index_add(dedup_index *x, uint64_t seq, const uint64_t exact[2], int 
             }
         }
     }
-    /* kept */
+    /* kept; table entries are 32-bit slot numbers + 1 */
+    FT_ASSERT(x->kept < UINT32_MAX - 1);
     if (x->kept == x->cap) slots_grow(x);
     uint64_t s = x->kept++;
     x->seq[s] = seq;
