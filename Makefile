@@ -138,7 +138,7 @@ $(O)/fuzz/cxx/%.o: common/%.cc $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC)++ $(FUZZ_CXXFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 $(O)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) $(COMMON_CXX:common/%.cc=$(O)/fuzz/cxx/%.o) \
-             $$(filter-out %/main.c,$$(wildcard tools/$$(call tool_of,$$*)/*.c)) $(wildcard common/*.h tools/*/*.h)
+             $$(filter-out tools/$$(call tool_of,$$*)/main.c,$$(wildcard tools/$$(call tool_of,$$*)/*.c)) $(wildcard common/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(addprefix -Itools/,$(call tool_of,$*)) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS_FT)
 
