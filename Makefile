@@ -97,9 +97,9 @@ cuda-info:
 	  echo "ft: CUDA=$(CUDA): nvcc found at $(NVCC); CUDA parts: $(if $(CUDA_SRC),$(words $(CUDA_SRC)) sources,none in this tree yet)"; \
 	else echo "ft: CUDA=$(CUDA): building without CUDA$(if $(NVCC),, (nvcc not found))"; fi
 
-$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard tools/*/*.h)
+$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard tools/*.h tools/*/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(FT_CFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(FT_CFLAGS) -Itools $(CFLAGS) -c -o $@ $<
 
 $(O)/%.o: %.cc $(wildcard common/*.h)
 	@mkdir -p $(@D)
@@ -109,9 +109,11 @@ $(LIB): $(COMMON_OBJ)
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(O)/bin/%: $(O)/tools/%/main.o $(LIB)
+# tools/cli.c: the usage-error exit and option parsing every tool's main.c shares.
+CLI_OBJ    := $(O)/tools/cli.o
+$(O)/bin/%: $(O)/tools/%/main.o $(CLI_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(FT_CFLAGS) $(CFLAGS) $(FT_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_OBJ_$*) $(LIB) $(LDLIBS_FT)
+	$(CC) $(FT_CFLAGS) $(CFLAGS) $(FT_LDFLAGS) $(LDFLAGS) -o $@ $< $(TOOL_OBJ_$*) $(CLI_OBJ) $(LIB) $(LDLIBS_FT)
 $(foreach t,$(TOOLS),$(eval $(O)/bin/$(t): $(TOOL_OBJ_$(t))))
 .SECONDARY: $(TOOLS:%=$(O)/tools/%/main.o)
 
@@ -172,7 +174,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ft
 
 format:
-	clang-format -i common/*.[ch] common/*.cc tools/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i common/*.[ch] common/*.cc tools/*.[ch] tools/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf build build-san

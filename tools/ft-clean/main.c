@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "atomic.h"
 #include "clean.h"
 #include "csv.h"
@@ -96,33 +97,6 @@ static void usage(FILE *f) {
           f);
 }
 
-static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static _Noreturn void usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nUsage: ft-clean [OPTIONS] [FILE...]\nTry 'ft-clean --help'.\n", stderr);
-    exit(2);
-}
-
-static uint64_t opt_count(const char *name, const char *v, uint64_t min, uint64_t max) {
-    uint64_t x;
-    int rc = ft_parse_count(v, min, max, &x);
-    if (rc < 0)
-        usage_error("invalid value for --%s: '%s': %s (expected %llu..%llu)", name, v,
-                    rc == FT_ERANGE ? "out of range" : "not a number", (unsigned long long)min,
-                    (unsigned long long)max);
-    return x;
-}
-
-static double opt_ratio(const char *name, const char *v) {
-    double x;
-    if (ft_parse_double(v, 0, 1, &x) < 0) usage_error("invalid value for --%s: '%s': expected 0..1", name, v);
-    return x;
-}
-
 enum {
     O_MAX_LINE = 256, O_MOSS_TOOLS, O_KEEP_META, O_BAD_UTF8, O_HALFWIDTH, O_T2S, O_MASK_PII, O_KEEP_EMPTY,
     O_MIN_TURN, O_MAX_TURN, O_MIN_CONV, O_MAX_CONV, O_MAX_REP, O_REP_CJK, O_REP_LATIN, O_REP_MIN,
@@ -181,22 +155,22 @@ static void parse_options(int argc, char **argv, options *o) {
         case 'o': o->output = optarg; break;
         case 'f':
             if ((o->c.format = ft_parse_choice(optarg, formats)) < 0)
-                usage_error("invalid value for --format: '%s' (auto, moss, firefly, sharegpt, alpaca, csv, tsv)",
+                ft_cli_usage("invalid value for --format: '%s' (auto, moss, firefly, sharegpt, alpaca, csv, tsv)",
                             optarg);
             break;
         case O_MAX_LINE:
             if (ft_parse_size(optarg, 1024, (uint64_t)1 << 34, &o->max_line) < 0)
-                usage_error("invalid value for --max-line: '%s' (expected a size 1K..16G)", optarg);
+                ft_cli_usage("invalid value for --max-line: '%s' (expected a size 1K..16G)", optarg);
             break;
-        case 'j': o->jobs = (int)opt_count("jobs", optarg, 1, 256); break;
+        case 'j': o->jobs = (int)ft_cli_count("jobs", optarg, 1, 256); break;
         case O_MOSS_TOOLS:
             if ((o->c.moss_tools = ft_parse_choice(optarg, tools)) < 0)
-                usage_error("invalid value for --moss-tools: '%s' (drop, strip)", optarg);
+                ft_cli_usage("invalid value for --moss-tools: '%s' (drop, strip)", optarg);
             break;
         case O_KEEP_META: o->c.keep_meta = 1; break;
         case O_BAD_UTF8:
             if ((o->c.bad_utf8 = ft_parse_choice(optarg, utf8)) < 0)
-                usage_error("invalid value for --bad-utf8: '%s' (replace, reject)", optarg);
+                ft_cli_usage("invalid value for --bad-utf8: '%s' (replace, reject)", optarg);
             break;
         case O_HALFWIDTH: o->c.halfwidth = 1; break;
         case O_T2S:
@@ -205,21 +179,21 @@ static void parse_options(int argc, char **argv, options *o) {
             break;
         case O_MASK_PII: o->c.mask_pii = 1; break;
         case O_KEEP_EMPTY: o->c.filter_empty = 0; break;
-        case O_MIN_TURN: o->c.min_turn_chars = opt_count("min-turn-chars", optarg, 0, UINT32_MAX); break;
-        case O_MAX_TURN: o->c.max_turn_chars = opt_count("max-turn-chars", optarg, 0, UINT64_MAX); break;
-        case O_MIN_CONV: o->c.min_conv_chars = opt_count("min-conv-chars", optarg, 0, UINT32_MAX); break;
-        case O_MAX_CONV: o->c.max_conv_chars = opt_count("max-conv-chars", optarg, 0, UINT64_MAX); break;
-        case O_MAX_REP: o->c.max_rep_ratio = opt_ratio("max-repetition", optarg); break;
-        case O_REP_CJK: o->c.rep_ngram_cjk = (int)opt_count("rep-ngram-cjk", optarg, 1, 64); break;
-        case O_REP_LATIN: o->c.rep_ngram_latin = (int)opt_count("rep-ngram-latin", optarg, 1, 64); break;
-        case O_REP_MIN: o->c.rep_min_chars = opt_count("rep-min-chars", optarg, 0, UINT32_MAX); break;
-        case O_MAX_SPECIAL: o->c.max_special_ratio = opt_ratio("max-special", optarg); break;
-        case O_SPECIAL_MIN: o->c.special_min_chars = opt_count("special-min-chars", optarg, 0, UINT32_MAX); break;
-        case O_MAX_SENT: o->c.max_sentence_repeat = opt_ratio("max-sentence-repeat", optarg); break;
-        case O_SENT_MIN: o->c.sentence_min_count = opt_count("sentence-min-count", optarg, 0, UINT32_MAX); break;
-        case O_MAX_LOOP: o->c.max_loop_share = opt_ratio("max-loop-share", optarg); break;
-        case O_LOOP_REPEATS: o->c.loop_min_repeats = opt_count("loop-min-repeats", optarg, 2, UINT32_MAX); break;
-        case O_LOOP_MIN: o->c.loop_min_chars = opt_count("loop-min-chars", optarg, 0, UINT32_MAX); break;
+        case O_MIN_TURN: o->c.min_turn_chars = ft_cli_count("min-turn-chars", optarg, 0, UINT32_MAX); break;
+        case O_MAX_TURN: o->c.max_turn_chars = ft_cli_count("max-turn-chars", optarg, 0, UINT64_MAX); break;
+        case O_MIN_CONV: o->c.min_conv_chars = ft_cli_count("min-conv-chars", optarg, 0, UINT32_MAX); break;
+        case O_MAX_CONV: o->c.max_conv_chars = ft_cli_count("max-conv-chars", optarg, 0, UINT64_MAX); break;
+        case O_MAX_REP: o->c.max_rep_ratio = ft_cli_double("max-repetition", optarg, 0, 1); break;
+        case O_REP_CJK: o->c.rep_ngram_cjk = (int)ft_cli_count("rep-ngram-cjk", optarg, 1, 64); break;
+        case O_REP_LATIN: o->c.rep_ngram_latin = (int)ft_cli_count("rep-ngram-latin", optarg, 1, 64); break;
+        case O_REP_MIN: o->c.rep_min_chars = ft_cli_count("rep-min-chars", optarg, 0, UINT32_MAX); break;
+        case O_MAX_SPECIAL: o->c.max_special_ratio = ft_cli_double("max-special", optarg, 0, 1); break;
+        case O_SPECIAL_MIN: o->c.special_min_chars = ft_cli_count("special-min-chars", optarg, 0, UINT32_MAX); break;
+        case O_MAX_SENT: o->c.max_sentence_repeat = ft_cli_double("max-sentence-repeat", optarg, 0, 1); break;
+        case O_SENT_MIN: o->c.sentence_min_count = ft_cli_count("sentence-min-count", optarg, 0, UINT32_MAX); break;
+        case O_MAX_LOOP: o->c.max_loop_share = ft_cli_double("max-loop-share", optarg, 0, 1); break;
+        case O_LOOP_REPEATS: o->c.loop_min_repeats = ft_cli_count("loop-min-repeats", optarg, 2, UINT32_MAX); break;
+        case O_LOOP_MIN: o->c.loop_min_chars = ft_cli_count("loop-min-chars", optarg, 0, UINT32_MAX); break;
         case O_NO_FILTERS:
             o->c.min_turn_chars = o->c.max_turn_chars = o->c.min_conv_chars = o->c.max_conv_chars = 0;
             o->c.max_rep_ratio = o->c.max_special_ratio = o->c.max_sentence_repeat = o->c.max_loop_share = 0;
@@ -241,8 +215,8 @@ static void parse_options(int argc, char **argv, options *o) {
         exit(fclose(stdout) ? 1 : 0);
     }
     ft_log_init(PROG, quiet ? FT_LOG_QUIET : FT_LOG_NORMAL + o->verbose);
-    if (o->rejects && !strcmp(o->rejects, "-")) usage_error("--rejects cannot be stdout");
-    if (o->stats && !strcmp(o->stats, "-")) usage_error("--stats cannot be stdout");
+    if (o->rejects && !strcmp(o->rejects, "-")) ft_cli_usage("--rejects cannot be stdout");
+    if (o->stats && !strcmp(o->stats, "-")) ft_cli_usage("--stats cannot be stdout");
 }
 
 /* ---- batches ----------------------------------------------------------------------------------- */
@@ -638,6 +612,7 @@ static void summary(run *R, double secs) {
 }
 
 int main(int argc, char **argv) {
+    ft_cli_init(PROG, "Usage: ft-clean [OPTIONS] [FILE...]");
     options o;
     parse_options(argc, argv, &o);
     run R;

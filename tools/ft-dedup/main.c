@@ -14,6 +14,7 @@
 #include <utf8proc.h>
 #include <xxhash.h>
 
+#include "cli.h"
 #include "atomic.h"
 #include "dedup.h"
 #include "json.h"
@@ -90,26 +91,6 @@ static void usage(FILE *f) {
           f);
 }
 
-static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static _Noreturn void usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nUsage: ft-dedup [sign|cluster|filter] [OPTIONS] [FILE...]\nTry 'ft-dedup --help'.\n", stderr);
-    exit(2);
-}
-
-static int opt_int(const char *name, const char *v, int64_t min, int64_t max) {
-    int64_t x;
-    int rc = ft_parse_i64(v, min, max, &x);
-    if (rc < 0)
-        usage_error("invalid value for --%s: '%s': %s (expected %lld..%lld)", name, v,
-                    rc == FT_ERANGE ? "out of range" : "not a number", (long long)min, (long long)max);
-    return (int)x;
-}
-
 enum { O_STRIP = 256, O_NGRAM, O_THRESHOLD, O_BANDS, O_ROWS, O_HASHES, O_PRESET, O_VERIFY, O_SEED, O_MAX_LINE,
        O_DUPS, O_REJECTS, O_STATS, O_STRICT, O_LIST, O_NAME };
 
@@ -154,38 +135,37 @@ static void parse_options(int *argcp, char ***argvp, options *o) {
         switch (c) {
         case 'k':
             if ((o->p.key = ft_parse_choice(optarg, keys)) < 0)
-                usage_error("invalid value for --key: '%s' (all, human, first)", optarg);
+                ft_cli_usage("invalid value for --key: '%s' (all, human, first)", optarg);
             break;
         case O_STRIP: o->p.strip_punct = 1; break;
-        case O_NGRAM: o->p.ngram = opt_int("ngram", optarg, 1, 64); break;
+        case O_NGRAM: o->p.ngram = (int)ft_cli_i64("ngram", optarg, 1, 64); break;
         case O_THRESHOLD:
-            if (ft_parse_double(optarg, 0.01, 1, &threshold) < 0)
-                usage_error("invalid value for --threshold: '%s': expected 0.01..1", optarg);
+            threshold = ft_cli_double("threshold", optarg, 0.01, 1);
             threshold_set = 1;
             break;
-        case O_BANDS: bands = opt_int("bands", optarg, 1, DEDUP_MAX_HASHES); break;
-        case O_ROWS: rows = opt_int("rows", optarg, 1, DEDUP_MAX_HASHES); break;
-        case O_HASHES: o->hashes = opt_int("hashes", optarg, 1, DEDUP_MAX_HASHES); break;
+        case O_BANDS: bands = (int)ft_cli_i64("bands", optarg, 1, DEDUP_MAX_HASHES); break;
+        case O_ROWS: rows = (int)ft_cli_i64("rows", optarg, 1, DEDUP_MAX_HASHES); break;
+        case O_HASHES: o->hashes = (int)ft_cli_i64("hashes", optarg, 1, DEDUP_MAX_HASHES); break;
         case O_PRESET:
             if ((preset = ft_parse_choice(optarg, presets)) < 0)
-                usage_error("invalid value for --preset: '%s' (default, bigcode)", optarg);
+                ft_cli_usage("invalid value for --preset: '%s' (default, bigcode)", optarg);
             break;
         case O_VERIFY:
             if ((o->p.verify = ft_parse_choice(optarg, verifies)) < 0)
-                usage_error("invalid value for --verify: '%s' (signature, exact)", optarg);
+                ft_cli_usage("invalid value for --verify: '%s' (signature, exact)", optarg);
             break;
         case O_SEED: {
             uint64_t s;
             if (ft_parse_count(optarg, 0, UINT64_MAX, &s) < 0)
-                usage_error("invalid value for --seed: '%s': expected a number", optarg);
+                ft_cli_usage("invalid value for --seed: '%s': expected a number", optarg);
             o->p.seed = s;
             break;
         }
         case 'o': o->output = optarg; break;
-        case 'j': o->jobs = opt_int("jobs", optarg, 1, 256); break;
+        case 'j': o->jobs = (int)ft_cli_i64("jobs", optarg, 1, 256); break;
         case O_MAX_LINE:
             if (ft_parse_size(optarg, 1024, (uint64_t)1 << 34, &o->max_line) < 0)
-                usage_error("invalid value for --max-line: '%s' (expected a size 1K..16G)", optarg);
+                ft_cli_usage("invalid value for --max-line: '%s' (expected a size 1K..16G)", optarg);
             break;
         case O_DUPS: o->dups = optarg; break;
         case O_REJECTS: o->rejects = optarg; break;
@@ -220,23 +200,23 @@ static void parse_options(int *argcp, char ***argvp, options *o) {
         dedup_lsh_optimal(threshold, o->hashes, &o->p.bands, &o->p.rows);
     }
     if (o->p.bands * o->p.rows > DEDUP_MAX_HASHES)
-        usage_error("--bands %d x --rows %d: more than %d MinHash values", o->p.bands, o->p.rows, DEDUP_MAX_HASHES);
+        ft_cli_usage("--bands %d x --rows %d: more than %d MinHash values", o->p.bands, o->p.rows, DEDUP_MAX_HASHES);
     o->p.threshold = threshold_set ? threshold : pow(1.0 / o->p.bands, 1.0 / o->p.rows);
     const char *names[] = {"--rejects", "--stats", "--dups"};
     const char *vals[] = {o->rejects, o->stats, o->dups};
     for (int i = 0; i < 3; i++)
-        if (vals[i] && !strcmp(vals[i], "-")) usage_error("%s cannot be stdout", names[i]);
+        if (vals[i] && !strcmp(vals[i], "-")) ft_cli_usage("%s cannot be stdout", names[i]);
     int nin = argc - optind;
     if (o->cmd == CMD_SIGN || o->cmd == CMD_FILTER) {
-        if (nin > 1) usage_error("%s takes one input shard, not %d", o->cmd == CMD_SIGN ? "sign" : "filter", nin);
+        if (nin > 1) ft_cli_usage("%s takes one input shard, not %d", o->cmd == CMD_SIGN ? "sign" : "filter", nin);
         if (!o->name && (nin == 0 || !strcmp(argv[optind], "-")))
-            usage_error("a shard read from stdin needs --name");
+            ft_cli_usage("a shard read from stdin needs --name");
     }
-    if (o->cmd == CMD_CLUSTER && nin == 0) usage_error("cluster needs signature files");
-    if (o->cmd == CMD_FILTER && !o->list) usage_error("filter needs --list FILE");
-    if (o->cmd != CMD_FILTER && o->list) usage_error("--list is for filter");
+    if (o->cmd == CMD_CLUSTER && nin == 0) ft_cli_usage("cluster needs signature files");
+    if (o->cmd == CMD_FILTER && !o->list) ft_cli_usage("filter needs --list FILE");
+    if (o->cmd != CMD_FILTER && o->list) ft_cli_usage("--list is for filter");
     if ((o->cmd == CMD_SIGN || o->cmd == CMD_CLUSTER) && !strcmp(o->output, "-") && isatty(1))
-        usage_error("refusing to write %s to a terminal (use -o FILE)",
+        ft_cli_usage("refusing to write %s to a terminal (use -o FILE)",
                     o->cmd == CMD_SIGN ? "a signature file" : "the duplicate list");
 }
 
@@ -703,6 +683,7 @@ static int cmd_cluster(options *o, char **files, int nfiles) {
 }
 
 int main(int argc, char **argv) {
+    ft_cli_init(PROG, "Usage: ft-dedup [sign|cluster|filter] [OPTIONS] [FILE...]");
     options o;
     parse_options(&argc, &argv, &o);
     const char *stdin_only[] = {"-"};

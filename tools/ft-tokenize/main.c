@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "atomic.h"
 #include "json.h"
 #include "lines.h"
@@ -86,19 +87,6 @@ static void usage(FILE *f) {
           f);
 }
 
-static _Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static _Noreturn void usage_error(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    fprintf(stderr, PROG ": ");
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nUsage: ft-tokenize --tokenizer PATH --template NAME [OPTIONS] [FILE...]\n"
-          "Try 'ft-tokenize --help'.\n",
-          stderr);
-    exit(2);
-}
-
 enum { O_LIST = 256, O_HF, O_MAX_SEQ, O_OVERLONG, O_FORMAT, O_MAX_LINE, O_DECODE, O_TEXT, O_SEP, O_REJECTS, O_STATS,
        O_STRICT };
 
@@ -134,7 +122,6 @@ static void parse_options(int argc, char **argv, options *o) {
     o->max_line = 64u << 20;
     o->jobs = 1;
     int quiet = 0, version = 0, c;
-    uint64_t x;
     while ((c = getopt_long(argc, argv, "t:T:o:fj:qvhV", longs, NULL)) != -1) {
         switch (c) {
         case 't': o->tokenizer = optarg; break;
@@ -142,27 +129,24 @@ static void parse_options(int argc, char **argv, options *o) {
         case O_LIST: o->mode = MODE_LIST; break;
         case O_HF: o->hf_special = 1; break;
         case O_MAX_SEQ:
-            if (ft_parse_count(optarg, 0, FT_TOKSTREAM_MAX_TOKENS, &o->max_seq_len) < 0)
-                usage_error("invalid value for --max-seq-len: '%s' (expected 0..%u)", optarg, FT_TOKSTREAM_MAX_TOKENS);
+            o->max_seq_len = ft_cli_count("max-seq-len", optarg, 0, FT_TOKSTREAM_MAX_TOKENS);
             break;
         case O_OVERLONG:
             if ((o->overlong = ft_parse_choice(optarg, policies)) < 0)
-                usage_error("invalid value for --overlong: '%s' (truncate, drop, split)", optarg);
+                ft_cli_usage("invalid value for --overlong: '%s' (truncate, drop, split)", optarg);
             break;
         case 'o': o->output = optarg; break;
         case O_FORMAT:
             if ((o->format = ft_parse_choice(optarg, formats)) < 0)
-                usage_error("invalid value for --format: '%s' (stream, jsonl)", optarg);
+                ft_cli_usage("invalid value for --format: '%s' (stream, jsonl)", optarg);
             break;
         case 'f': o->force = 1; break;
         case 'j':
-            if (ft_parse_count(optarg, 1, 256, &x) < 0)
-                usage_error("invalid value for --jobs: '%s' (expected 1..256)", optarg);
-            o->jobs = (int)x;
+            o->jobs = (int)ft_cli_count("jobs", optarg, 1, 256);
             break;
         case O_MAX_LINE:
             if (ft_parse_size(optarg, 1024, (uint64_t)1 << 34, &o->max_line) < 0)
-                usage_error("invalid value for --max-line: '%s' (expected a size 1K..16G)", optarg);
+                ft_cli_usage("invalid value for --max-line: '%s' (expected a size 1K..16G)", optarg);
             break;
         case O_DECODE: o->mode = MODE_DECODE; break;
         case O_TEXT: o->mode = MODE_TEXT; break;
@@ -184,12 +168,12 @@ static void parse_options(int argc, char **argv, options *o) {
     }
     ft_log_init(PROG, quiet ? FT_LOG_QUIET : FT_LOG_NORMAL + o->verbose);
     if (o->mode == MODE_LIST) return;
-    if (o->mode != MODE_DECODE && !o->tokenizer) usage_error("--tokenizer is required");
-    if (o->mode == MODE_ENCODE && !o->template_arg) usage_error("--template is required");
-    if (o->text_sep && o->mode != MODE_TEXT) usage_error("--text-sep goes with --encode-text");
-    if (o->mode == MODE_DECODE && argc - optind > 1) usage_error("--decode reads one stream (FILE or stdin)");
-    if (o->rejects && !strcmp(o->rejects, "-")) usage_error("--rejects cannot be stdout");
-    if (o->stats && !strcmp(o->stats, "-")) usage_error("--stats cannot be stdout");
+    if (o->mode != MODE_DECODE && !o->tokenizer) ft_cli_usage("--tokenizer is required");
+    if (o->mode == MODE_ENCODE && !o->template_arg) ft_cli_usage("--template is required");
+    if (o->text_sep && o->mode != MODE_TEXT) ft_cli_usage("--text-sep goes with --encode-text");
+    if (o->mode == MODE_DECODE && argc - optind > 1) ft_cli_usage("--decode reads one stream (FILE or stdin)");
+    if (o->rejects && !strcmp(o->rejects, "-")) ft_cli_usage("--rejects cannot be stdout");
+    if (o->stats && !strcmp(o->stats, "-")) ft_cli_usage("--stats cannot be stdout");
 }
 
 static ft_tokenizer *open_tokenizer(const char *path) {
@@ -734,6 +718,7 @@ static int text_main(const options *o, int ninputs, char **inputs) {
 }
 
 int main(int argc, char **argv) {
+    ft_cli_init(PROG, "Usage: ft-tokenize --tokenizer PATH --template NAME [OPTIONS] [FILE...]");
     options o;
     parse_options(argc, argv, &o);
     static char *stdin_only[] = {"-"};
