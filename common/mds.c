@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
 
@@ -99,7 +100,7 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
     ft_buf_init(&path);
     ft_buf_addf(&path, "%s/%s", dir, name);
     FILE *f = fopen(path.data, "wb");
-    int ok = f && fwrite(p, 1, n, f) == n;
+    int ok = f && fwrite(p, 1, n, f) == n && fflush(f) == 0 && (fsync(fileno(f)) == 0 || errno == EINVAL);
     if (f && fclose(f) != 0) ok = 0;
     int rc = ok ? 0 : ft_fail(why, FT_EIO, "cannot write '%s': %s", path.data, strerror(errno));
     ft_buf_release(&path);
