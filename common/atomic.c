@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ft.h"
@@ -23,13 +24,35 @@ struct ft_atomic {
 };
 
 static char g_temps[MAX_TEMPS][PATH_MAXLEN];
-static volatile sig_atomic_t g_used[MAX_TEMPS];
+static volatile sig_atomic_t g_used[MAX_TEMPS]; /* 1: a temp file, 2: a temp directory */
 static int g_installed;
+
+/* Removes a flat directory and the entries directly inside it with system calls only (getdents64 rather
+ * than opendir, which allocates), so that the signal handler may call it. */
+static void remove_flat_dir(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[4096] __attribute__((aligned(8)));
+        long n;
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0)
+            for (long at = 0; at < n;) {
+                /* struct linux_dirent64: u64 ino, s64 off, u16 reclen, u8 type, char name[] */
+                unsigned short reclen;
+                memcpy(&reclen, buf + at + 16, sizeof reclen);
+                const char *name = buf + at + 19;
+                if (strcmp(name, ".") && strcmp(name, "..")) unlinkat(fd, name, 0);
+                at += reclen;
+            }
+        close(fd);
+    }
+    rmdir(path);
+}
 
 void ft_atomic_cleanup_all(void) {
     for (int i = 0; i < MAX_TEMPS; i++)
         if (g_used[i]) {
-            unlink(g_temps[i]);
+            if (g_used[i] == 2) remove_flat_dir(g_temps[i]);
+            else unlink(g_temps[i]);
             g_used[i] = 0;
         }
 }
@@ -62,6 +85,24 @@ static mode_t umask_get(void) {
     return m;
 }
 
+/* Claims a free slot and fills it with the temp name for path: "<dir>/.<name><suffix>". -1 when none. */
+static int temp_slot(const char *path, const char *suffix) {
+    int slot = -1;
+    for (int i = 0; i < MAX_TEMPS; i++)
+        if (!g_used[i]) {
+            slot = i;
+            break;
+        }
+    if (slot < 0 || strlen(path) + strlen(suffix) + 2 >= PATH_MAXLEN) {
+        errno = slot < 0 ? EMFILE : ENAMETOOLONG;
+        return -1;
+    }
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+    snprintf(g_temps[slot], PATH_MAXLEN, "%.*s.%s%s", (int)dirlen, path, path + dirlen, suffix);
+    return slot;
+}
+
 int ft_atomic_open(const char *path, ft_atomic **out) {
     ft_atomic *a = calloc(1, sizeof *a);
     if (!a) return FT_ENOMEM;
@@ -92,21 +133,12 @@ int ft_atomic_open(const char *path, ft_atomic **out) {
         return 0;
     }
     install();
-    int slot = -1;
-    for (int i = 0; i < MAX_TEMPS; i++)
-        if (!g_used[i]) {
-            slot = i;
-            break;
-        }
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-    if (slot < 0 || strlen(path) + 16 >= PATH_MAXLEN) {
+    int slot = temp_slot(path, ".tmp.XXXXXX");
+    if (slot < 0) {
         free(a);
-        errno = slot < 0 ? EMFILE : ENAMETOOLONG;
         return FT_EIO;
     }
     char *tmp = g_temps[slot];
-    snprintf(tmp, PATH_MAXLEN, "%.*s.%s.tmp.XXXXXX", (int)dirlen, path, path + dirlen);
     sigset_t all, old;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, &old);
@@ -179,4 +211,88 @@ void ft_atomic_abort(ft_atomic *a) {
     }
     free(a->final_path);
     free(a);
+}
+
+/* ---- directories ------------------------------------------------------------------------------- */
+
+struct ft_atomic_dir {
+    int slot;
+    char *final_path;
+};
+
+int ft_atomic_dir_open(const char *path, ft_atomic_dir **out) {
+    ft_atomic_dir *d = calloc(1, sizeof *d);
+    if (!d || !(d->final_path = strdup(path))) {
+        free(d);
+        errno = ENOMEM;
+        return FT_EIO;
+    }
+    install();
+    size_t n = strlen(d->final_path);
+    while (n > 1 && d->final_path[n - 1] == '/') d->final_path[--n] = 0; /* "out/" names "out" */
+    int slot = temp_slot(d->final_path, ".tmp.XXXXXX");
+    if (slot < 0) {
+        free(d->final_path), free(d);
+        return FT_EIO;
+    }
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    char *ok = mkdtemp(g_temps[slot]);
+    if (ok) g_used[slot] = 2;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (!ok) {
+        int e = errno;
+        free(d->final_path), free(d);
+        errno = e;
+        return FT_EIO;
+    }
+    chmod(g_temps[slot], 0777 & ~umask_get());
+    d->slot = slot;
+    *out = d;
+    return 0;
+}
+
+const char *ft_atomic_dir_temp(const ft_atomic_dir *d) { return g_temps[d->slot]; }
+
+void ft_atomic_dir_abort(ft_atomic_dir *d) {
+    if (!d) return;
+    remove_flat_dir(g_temps[d->slot]);
+    g_used[d->slot] = 0;
+    free(d->final_path);
+    free(d);
+}
+
+int ft_atomic_dir_commit(ft_atomic_dir *d, int replace) {
+    const char *tmp = g_temps[d->slot];
+    int e = 0, fd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 || (fsync(fd) != 0 && errno != EINVAL)) e = errno;
+    if (fd >= 0) close(fd);
+    char old[PATH_MAXLEN] = "";
+    struct stat st;
+    if (!e && lstat(d->final_path, &st) == 0) {
+        if (!replace || !S_ISDIR(st.st_mode)) {
+            e = S_ISDIR(st.st_mode) || !replace ? EEXIST : ENOTDIR;
+        } else {
+            /* rename(2) replaces an empty directory: move the old one onto a fresh empty name aside. */
+            snprintf(old, sizeof old, "%s.old", tmp);
+            if (mkdir(old, 0700) != 0 || rename(d->final_path, old) != 0) {
+                e = errno;
+                rmdir(old);
+                old[0] = 0;
+            }
+        }
+    }
+    if (!e && renameat2(AT_FDCWD, tmp, AT_FDCWD, d->final_path, RENAME_NOREPLACE) != 0) {
+        e = errno;
+        if (old[0]) rename(old, d->final_path); /* put the old directory back */
+        old[0] = 0;
+    }
+    if (e) remove_flat_dir(tmp);
+    if (old[0]) remove_flat_dir(old);
+    g_used[d->slot] = 0;
+    free(d->final_path);
+    free(d);
+    errno = e;
+    return e ? FT_EIO : 0;
 }
