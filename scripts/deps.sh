@@ -4,11 +4,11 @@
 set -eu
 # Build: C and C++ compilers (the SentencePiece shim), make, pkg-config and the libraries. Tests and benchmarks:
 # jq (the clean benchmark's peer), python3 + python3-sentencepiece (tokenizer golden tests), sentencepiece
-# (spm_encode, the tokenize benchmark's peer), python3-numpy (the dedup benchmark's peer),
+# (spm_encode, the tokenize benchmark's peer), python3-numpy (the dedup benchmark's peer), zstd (the MDS layout test),
 # time (GNU time: the benchmarks' peak RSS), clang + its runtime (libFuzzer targets, optional
 # at run time).
 PKGS="gcc g++ make pkg-config libcjson-dev libutf8proc-dev libopencc-dev libopencc-data libxxhash-dev libzstd-dev
-      libsentencepiece-dev jq time python3 python3-sentencepiece sentencepiece python3-numpy"
+      libsentencepiece-dev jq time python3 python3-sentencepiece sentencepiece python3-numpy zstd"
 [ "${FT_DEPS_FUZZ:-0}" = 1 ] && PKGS="$PKGS clang libclang-rt-dev"
 missing=""
 for p in $PKGS; do
