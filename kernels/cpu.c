@@ -95,19 +95,16 @@ __attribute__((target("avx2,fma"))) static void block_avx2(const float *A, int l
                 c31 = _mm256_fmadd_ps(x, w1, c31);
             }
             float *c = acc + m * NB + j;
-            c[0] += hsum8(c00) + dot_plain(a0 + k8, b0 + k8, kc - k8);
-            c[1] += hsum8(c01) + dot_plain(a0 + k8, b1 + k8, kc - k8);
-            c[NB] += hsum8(c10) + dot_plain(a1 + k8, b0 + k8, kc - k8);
-            c[NB + 1] += hsum8(c11) + dot_plain(a1 + k8, b1 + k8, kc - k8);
-            c[2 * NB] += hsum8(c20) + dot_plain(a2 + k8, b0 + k8, kc - k8);
-            c[2 * NB + 1] += hsum8(c21) + dot_plain(a2 + k8, b1 + k8, kc - k8);
-            c[3 * NB] += hsum8(c30) + dot_plain(a3 + k8, b0 + k8, kc - k8);
-            c[3 * NB + 1] += hsum8(c31) + dot_plain(a3 + k8, b1 + k8, kc - k8);
+            c[0] += hsum8(c00), c[1] += hsum8(c01), c[NB] += hsum8(c10), c[NB + 1] += hsum8(c11);
+            c[2 * NB] += hsum8(c20), c[2 * NB + 1] += hsum8(c21), c[3 * NB] += hsum8(c30),
+                c[3 * NB + 1] += hsum8(c31);
         }
         if (j < nb)
             block_plain(A + (size_t)m * lda, lda, B + (size_t)j * ldb, ldb, 4, nb - j, kc, acc + m * NB + j);
     }
     if (m < mb) block_plain(A + (size_t)m * lda, lda, B, ldb, mb - m, nb, kc, acc + m * NB);
+    if (k8 < kc && m > 0 && nb >= 2) /* the k tail of the 4 x 2 tiles */
+        block_plain(A + k8, lda, B + k8, ldb, m, nb & ~1, kc - k8, acc);
 }
 
 static int have_avx2(void) {
