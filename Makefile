@@ -24,7 +24,7 @@ DEB_sentencepiece := libsentencepiece-dev
 
 CFLAGS   ?= -O2 -g
 CXXFLAGS ?= -O2 -g
-FT_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -Wall -Wextra -Wmissing-prototypes -Wvla -Wshadow \
+FT_CFLAGS = -std=c11 -D_GNU_SOURCE -pthread -fopenmp -Wall -Wextra -Wmissing-prototypes -Wvla -Wshadow \
             -Icommon -Ikernels $(PKG_CFLAGS)
 ifeq ($(DEV),1)
 FT_CFLAGS += -Werror
@@ -63,8 +63,10 @@ FT_CFLAGS += -DFT_BUILD_INFO='"CUDA $(if $(filter 1,$(FT_CUDA)),yes,no) (CUDA=$(
 comma := ,
 
 COMMON_SRC := $(wildcard common/*.c)
+# kernels/*.c (the op table, the reference and CPU backends) go into the library too; kernels/cuda/ does not.
+KERNEL_SRC := $(wildcard kernels/*.c)
 COMMON_CXX := $(wildcard common/*.cc)
-COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(COMMON_CXX:%.cc=$(O)/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(O)/%.o) $(KERNEL_SRC:%.c=$(O)/%.o) $(COMMON_CXX:%.cc=$(O)/%.o)
 LIB        := $(O)/libft.a
 
 # Every tools/ft-NAME/ directory is a tool: main.c plus modules only it uses (TOOL_OBJ_ft-NAME).
@@ -97,7 +99,7 @@ cuda-info:
 	  echo "ft: CUDA=$(CUDA): nvcc found at $(NVCC); CUDA parts: $(if $(CUDA_SRC),$(words $(CUDA_SRC)) sources,none in this tree yet)"; \
 	else echo "ft: CUDA=$(CUDA): building without CUDA$(if $(NVCC),, (nvcc not found))"; fi
 
-$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard tools/*.h tools/*/*.h)
+$(O)/%.o: %.c $(wildcard common/*.h kernels/*.h) $(wildcard tools/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(FT_CFLAGS) -Itools $(CFLAGS) -c -o $@ $<
 
@@ -119,7 +121,7 @@ $(foreach t,$(TOOLS),$(eval $(O)/bin/$(t): $(TOOL_OBJ_$(t))))
 
 # Unit tests link the library and the harness (and their tool's modules, see tool_of).
 .SECONDEXPANSION:
-$(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $$(TOOL_OBJ_$$(call tool_of,test-$$*)) $(LIB)
+$(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(wildcard tests/unit/*.h) $$(TOOL_OBJ_$$(call tool_of,test-$$*)) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(FT_CFLAGS) $(addprefix -Itools/,$(call tool_of,$@)) -Itests/unit $(CFLAGS) $(FT_LDFLAGS) -o $@ $< \
 	    $(TOOL_OBJ_$(call tool_of,$@)) $(LIB) $(LDLIBS_FT)
