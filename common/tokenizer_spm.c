@@ -11,62 +11,16 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "spm_bpe.h"
 #include "spm_shim.h"
 #include "tokenizer.h"
 
 #define SPM_MAX_FILE (512u << 20) /* a real model is a few MB; this only bounds a hostile file */
 
-/* ModelProto.SentencePiece.Type values (sentencepiece_model.proto). */
-enum { PIECE_NORMAL = 1, PIECE_UNKNOWN = 2, PIECE_CONTROL = 3, PIECE_USER_DEFINED = 4, PIECE_UNUSED = 5 };
-
 typedef struct {
-    ft_spm *raw, *plain; /* plain == raw when the model has no tag-like USER_DEFINED piece */
+    ft_spm *raw, *plain;       /* plain == raw when the model has no tag-like USER_DEFINED piece */
+    ft_spm_bpe *nraw, *nplain; /* the native encoders (spm_bpe.h), NULL where the library encodes */
 } spm_impl;
-
-/* Protocol-buffer wire reading, just what a ModelProto needs: varints and field skipping, bounds-checked. */
-typedef struct {
-    const uint8_t *p, *end;
-} wire;
-
-static int wire_varint(wire *w, uint64_t *v) {
-    uint64_t x = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (w->p >= w->end) return FT_EPARSE;
-        uint8_t b = *w->p++;
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return 0;
-        }
-    }
-    return FT_EPARSE;
-}
-
-/* Reads one field key; for length-delimited fields sets *body and *blen, for others skips the value (a varint
- * value is returned in *v). */
-static int wire_field(wire *w, uint32_t *field, int *type, uint64_t *v, const uint8_t **body, size_t *blen) {
-    uint64_t key;
-    FT_TRY(wire_varint(w, &key));
-    *field = (uint32_t)(key >> 3);
-    *type = (int)(key & 7);
-    *v = 0;
-    *body = NULL;
-    *blen = 0;
-    if (*field == 0) return FT_EPARSE;
-    switch (*type) {
-    case 0: return wire_varint(w, v);
-    case 1: FT_RETURN_IF(w->end - w->p < 8, FT_EPARSE); w->p += 8; return 0;
-    case 5: FT_RETURN_IF(w->end - w->p < 4, FT_EPARSE); w->p += 4; return 0;
-    case 2:
-        FT_TRY(wire_varint(w, v));
-        FT_RETURN_IF(*v > (uint64_t)(w->end - w->p), FT_EPARSE);
-        *body = w->p;
-        *blen = (size_t)*v;
-        w->p += *blen;
-        return 0;
-    default: return FT_EPARSE;
-    }
-}
 
 /* A marker-like USER_DEFINED piece (FT_SPECIAL_INLINE): <reserved_N>, <|name|> or <UPPER_NAME>. HTML-like
  * pieces (Baichuan's <br>, </p>, <td>) are ordinary text that real data is full of: they stay matchable. */
@@ -90,90 +44,39 @@ static int is_tag(const char *s, size_t n) {
     return 1;
 }
 
-typedef struct {
-    const char *text;
-    size_t len;
-    int type;
-    uint8_t *type_byte; /* where the type's one-byte varint sits in the copy, or NULL */
-} piece_info;
-
-/* Walks the ModelProto in buf (a private copy): fills pieces (malloc'd). FT_EPARSE when it is not one. */
-static int scan_model(uint8_t *buf, size_t len, piece_info **out, size_t *n_out) {
-    wire w = {buf, buf + len};
-    piece_info *pieces = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    while (w.p < w.end) {
-        uint32_t field;
-        int type;
-        uint64_t v;
-        const uint8_t *body;
-        size_t blen;
-        if ((rc = wire_field(&w, &field, &type, &v, &body, &blen)) < 0) break;
-        if (field != 1) continue;
-        if (type != 2) {
-            rc = FT_EPARSE;
-            break;
-        }
-        piece_info pi = {"", 0, PIECE_NORMAL, NULL};
-        wire pw = {body, body + blen};
-        while (pw.p < pw.end && rc == 0) {
-            uint32_t f;
-            int t;
-            uint64_t pv;
-            const uint8_t *pb;
-            size_t pl;
-            const uint8_t *at = pw.p;
-            if ((rc = wire_field(&pw, &f, &t, &pv, &pb, &pl)) < 0) break;
-            if (f == 1 && t == 2) {
-                pi.text = (const char *)pb;
-                pi.len = pl;
-            } else if (f == 3 && t == 0) {
-                pi.type = (int)pv;
-                pi.type_byte = (pw.p - at == 2) ? (uint8_t *)pw.p - 1 : NULL;
-            } else if (f == 1 || f == 3) {
-                rc = FT_EPARSE;
-            }
-        }
-        if (rc < 0) break;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            piece_info *np = realloc(pieces, cap * sizeof *np);
-            if (!np) {
-                rc = FT_ENOMEM;
-                break;
-            }
-            pieces = np;
-        }
-        pieces[n++] = pi;
-    }
-    if (rc == 0 && n == 0) rc = FT_EPARSE;
-    if (rc < 0) {
-        free(pieces);
-        return rc;
-    }
-    *out = pieces;
-    *n_out = n;
-    return 0;
+static void impl_free(spm_impl *im) {
+    if (im->plain != im->raw) ft_spm_free(im->plain);
+    ft_spm_free(im->raw);
+    if (im->nplain != im->nraw) ft_spm_bpe_free(im->nplain);
+    ft_spm_bpe_free(im->nraw);
+    free(im);
 }
 
 static void spm_free_impl(ft_tokenizer *tk) {
     spm_impl *im = tk->impl;
     if (!im) return;
-    if (im->plain != im->raw) ft_spm_free(im->plain);
-    ft_spm_free(im->raw);
-    free(im);
+    impl_free(im);
     tk->impl = NULL;
+}
+
+/* The native encoder where there is one; the library for the rest and for texts too large for it. */
+static int encode_with(const ft_spm_bpe *native, const ft_spm *lib, const char *text, size_t len,
+                       ft_ids *out) {
+    if (native) {
+        int rc = ft_spm_bpe_encode(native, text, len, &out->v, &out->n, &out->cap);
+        if (rc != FT_ETOOBIG) return rc;
+    }
+    return ft_spm_encode(lib, text, len, &out->v, &out->n, &out->cap);
 }
 
 static int spm_encode(const ft_tokenizer *tk, const char *text, size_t len, ft_ids *out) {
     const spm_impl *im = tk->impl;
-    return ft_spm_encode(im->plain, text, len, &out->v, &out->n, &out->cap);
+    return encode_with(im->nplain, im->plain, text, len, out);
 }
 
 static int spm_encode_raw(const ft_tokenizer *tk, const char *text, size_t len, ft_ids *out) {
     const spm_impl *im = tk->impl;
-    return ft_spm_encode(im->raw, text, len, &out->v, &out->n, &out->cap);
+    return encode_with(im->nraw, im->raw, text, len, out);
 }
 
 /* The library drops CONTROL pieces when decoding; ft shows them: runs of other ids are decoded by the
@@ -240,8 +143,9 @@ static int read_file(const char *path, uint8_t **out, size_t *len, ft_buf *why) 
     }
     if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SPM_MAX_FILE) {
         close(fd);
-        if (why) ft_buf_addf(why, S_ISREG(st.st_mode) ? "file larger than %u MiB" : "not a regular file",
-                             SPM_MAX_FILE >> 20);
+        if (why)
+            ft_buf_addf(why, S_ISREG(st.st_mode) ? "file larger than %u MiB" : "not a regular file",
+                        SPM_MAX_FILE >> 20);
         return S_ISREG(st.st_mode) ? FT_ETOOBIG : FT_EFORMAT;
     }
     uint8_t *buf = malloc((size_t)st.st_size + 1);
@@ -265,6 +169,12 @@ static int read_file(const char *path, uint8_t **out, size_t *len, ft_buf *why) 
     *out = buf;
     *len = got;
     return 0;
+}
+
+/* The native encoder unless FT_SPM_NATIVE=0 asks for the library. */
+static int native_wanted(void) {
+    const char *env = getenv("FT_SPM_NATIVE");
+    return !(env && !strcmp(env, "0"));
 }
 
 static int ends_with(const char *s, const char *suffix) {
@@ -297,7 +207,7 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
     }
     uint8_t *buf = NULL, *copy = NULL;
     size_t len = 0, n = 0;
-    piece_info *pieces = NULL;
+    ft_spm_model model = {0};
     ft_special *specials = NULL;
     spm_impl *im = NULL;
     ft_tokenizer *tk = NULL;
@@ -310,7 +220,8 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
         goto fail;
     }
     memcpy(copy, buf, len);
-    rc = scan_model(copy, len, &pieces, &n);
+    rc = ft_spm_model_parse(copy, len, &model);
+    n = model.n;
     if (rc == FT_EPARSE) {
         if (!claimed) {
             rc = FT_EFORMAT;
@@ -331,13 +242,14 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
         goto fail;
     }
     for (size_t i = 0; i < n; i++) {
-        piece_info *pi = &pieces[i];
+        ft_spm_model_piece *pi = &model.pieces[i];
         unsigned flags = 0;
-        if (pi->type == PIECE_CONTROL || pi->type == PIECE_UNKNOWN) flags = FT_SPECIAL_SPLIT;
-        if (pi->type == PIECE_USER_DEFINED && is_tag(pi->text, pi->len)) {
+        if (pi->type == FT_SPM_CONTROL || pi->type == FT_SPM_UNKNOWN) flags = FT_SPECIAL_SPLIT;
+        if (pi->type == FT_SPM_USER_DEFINED && is_tag(pi->text, pi->len)) {
             flags = FT_SPECIAL_INLINE;
             if (pi->type_byte) {
-                *pi->type_byte = PIECE_UNUSED;
+                *pi->type_byte = FT_SPM_UNUSED;
+                pi->type = FT_SPM_UNUSED;
                 n_patched++;
             }
         }
@@ -352,8 +264,27 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
         goto fail;
     }
     if (!n_patched) im->plain = im->raw;
+    if (native_wanted()) {
+        /* The raw encoder from the file's types, the plain one from the patched copy's (re-read). */
+        const char *why_not = NULL;
+        ft_spm_model raw_model;
+        rc = ft_spm_model_parse(buf, len, &raw_model);
+        if (rc == 0) {
+            rc = ft_spm_bpe_new(&raw_model, &im->nraw, &why_not);
+            ft_spm_model_release(&raw_model);
+        }
+        if (rc == 0 && n_patched) rc = ft_spm_bpe_new(&model, &im->nplain, &why_not);
+        if (rc == 0 && !n_patched) im->nplain = im->nraw;
+        if (rc == FT_EFORMAT) { /* not a model the native encoder reproduces: the library encodes */
+            ft_spm_bpe_free(im->nraw);
+            im->nraw = im->nplain = NULL;
+            rc = 0;
+        }
+        if (rc < 0) goto fail;
+    }
     if ((size_t)ft_spm_size(im->raw) != n) {
-        if (why) ft_buf_addf(why, "piece count mismatch: %zu in the file, %d loaded", n, ft_spm_size(im->raw));
+        if (why)
+            ft_buf_addf(why, "piece count mismatch: %zu in the file, %d loaded", n, ft_spm_size(im->raw));
         rc = FT_EPARSE;
         goto fail;
     }
@@ -366,7 +297,8 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
     tk->unk_id = ft_spm_unk_id(((spm_impl *)tk->impl)->raw);
     tk->pad_id = ft_spm_pad_id(((spm_impl *)tk->impl)->raw);
     /* Special texts point into the library's own piece strings, which live as long as the processor. */
-    for (size_t i = 0; i < n_special; i++) specials[i].text = ft_spm_piece(((spm_impl *)tk->impl)->raw, (int)specials[i].id);
+    for (size_t i = 0; i < n_special; i++)
+        specials[i].text = ft_spm_piece(((spm_impl *)tk->impl)->raw, (int)specials[i].id);
     rc = ft_tokenizer_set_specials(tk, specials, n_special);
     specials = NULL;
     if (rc < 0) goto fail;
@@ -374,21 +306,17 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
     tk->path = ft_xstrdup(path);
     free(buf);
     free(copy);
-    free(pieces);
+    ft_spm_model_release(&model);
     free(file);
     *out = tk;
     return 0;
 fail:
-    if (im) {
-        if (im->plain && im->plain != im->raw) ft_spm_free(im->plain);
-        ft_spm_free(im->raw);
-        free(im);
-    }
+    if (im) impl_free(im);
     ft_tokenizer_free(tk);
     free(specials);
     free(buf);
     free(copy);
-    free(pieces);
+    ft_spm_model_release(&model);
     free(file);
     return rc;
 }
