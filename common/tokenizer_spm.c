@@ -4,6 +4,7 @@
  * turns into them (the library then spells such a string with ordinary pieces). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,23 @@ static int ends_with(const char *s, const char *suffix) {
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* The library's two processors over the model bytes (plain only when some pieces were retyped). */
+typedef struct {
+    const uint8_t *buf, *copy;
+    size_t len;
+    int patched;
+    ft_spm *raw, *plain;
+    int rc;
+    char err[256];
+} lib_load;
+
+static void *load_libs(void *arg) {
+    lib_load *L = arg;
+    L->rc = ft_spm_load(L->buf, L->len, &L->raw, L->err, sizeof L->err);
+    if (L->rc == 0 && L->patched) L->rc = ft_spm_load(L->copy, L->len, &L->plain, L->err, sizeof L->err);
+    return NULL;
+}
+
 int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
     *out = NULL;
     struct stat st;
@@ -211,7 +229,6 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
     ft_special *specials = NULL;
     spm_impl *im = NULL;
     ft_tokenizer *tk = NULL;
-    char err[256] = "";
     int rc = read_file(file, &buf, &len, why);
     if (rc < 0) goto fail;
     copy = malloc(len ? len : 1);
@@ -256,32 +273,41 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
         if (!flags || pi->len == 0) continue;
         specials[n_special++] = (ft_special){NULL, pi->len, (uint32_t)i, flags};
     }
-    rc = ft_spm_load(buf, len, &im->raw, err, sizeof err);
-    if (rc == 0 && n_patched) rc = ft_spm_load(copy, len, &im->plain, err, sizeof err);
-    if (rc < 0) {
-        if (rc == FT_EFORMAT && !claimed) goto fail;
-        if (why) ft_buf_addf(why, "not a SentencePiece model: %s", err);
-        goto fail;
-    }
-    if (!n_patched) im->plain = im->raw;
+    /* The library's processors load on a second thread while this one builds the native encoders: both
+     * only read buf and copy, and the load is most of a tool's start-up time. */
+    lib_load L = {buf, copy, len, n_patched != 0, NULL, NULL, 0, ""};
+    pthread_t loader;
+    int threaded = pthread_create(&loader, NULL, load_libs, &L) == 0;
+    if (!threaded) load_libs(&L);
+    int nrc = 0;
     if (native_wanted()) {
         /* The raw encoder from the file's types, the plain one from the patched copy's (re-read). */
         const char *why_not = NULL;
         ft_spm_model raw_model;
-        rc = ft_spm_model_parse(buf, len, &raw_model);
-        if (rc == 0) {
-            rc = ft_spm_bpe_new(&raw_model, &im->nraw, &why_not);
+        nrc = ft_spm_model_parse(buf, len, &raw_model);
+        if (nrc == 0) {
+            nrc = ft_spm_bpe_new(&raw_model, &im->nraw, &why_not);
             ft_spm_model_release(&raw_model);
         }
-        if (rc == 0 && n_patched) rc = ft_spm_bpe_new(&model, &im->nplain, &why_not);
-        if (rc == 0 && !n_patched) im->nplain = im->nraw;
-        if (rc == FT_EFORMAT) { /* not a model the native encoder reproduces: the library encodes */
+        if (nrc == 0 && n_patched) nrc = ft_spm_bpe_new(&model, &im->nplain, &why_not);
+        if (nrc == 0 && !n_patched) im->nplain = im->nraw;
+        if (nrc == FT_EFORMAT) { /* not a model the native encoder reproduces: the library encodes */
+            ft_spm_bpe_free(im->nplain != im->nraw ? im->nplain : NULL);
             ft_spm_bpe_free(im->nraw);
             im->nraw = im->nplain = NULL;
-            rc = 0;
+            nrc = 0;
         }
-        if (rc < 0) goto fail;
     }
+    if (threaded) pthread_join(loader, NULL);
+    im->raw = L.raw;
+    im->plain = n_patched ? L.plain : L.raw;
+    rc = L.rc;
+    if (rc < 0) {
+        if (rc == FT_EFORMAT && !claimed) goto fail;
+        if (why) ft_buf_addf(why, "not a SentencePiece model: %s", L.err);
+        goto fail;
+    }
+    if ((rc = nrc) < 0) goto fail;
     if ((size_t)ft_spm_size(im->raw) != n) {
         if (why)
             ft_buf_addf(why, "piece count mismatch: %zu in the file, %d loaded", n, ft_spm_size(im->raw));
