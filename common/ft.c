@@ -2,10 +2,14 @@
  * Rule: nothing here knows about any file format. */
 #include "ft.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *ft_strerror(int err) {
     switch (err) {
@@ -114,4 +118,47 @@ int ft_fail(ft_buf *why, int rc, const char *fmt, ...) {
         va_end(ap);
     }
     return rc;
+}
+
+int ft_read_file(const char *path, size_t max, char **out, size_t *len, ft_buf *why) {
+    *out = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (why) ft_buf_addf(why, "%s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return FT_EIO;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
+        close(fd);
+        if (!S_ISREG(st.st_mode)) {
+            if (why) ft_buf_addf(why, "%s: not a regular file", path);
+            return FT_EIO;
+        }
+        if (why) ft_buf_addf(why, "%s: file larger than %zu MiB", path, max >> 20);
+        return FT_ETOOBIG;
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        close(fd);
+        return FT_ENOMEM;
+    }
+    size_t got = 0;
+    while (got < (size_t)st.st_size) {
+        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (why) ft_buf_addf(why, "%s: %s", path, r < 0 ? strerror(errno) : "file shrank while reading");
+            free(buf);
+            close(fd);
+            return FT_EIO;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    buf[got] = 0;
+    *out = buf;
+    *len = got;
+    return 0;
 }

@@ -66,6 +66,11 @@ void ft_buf_addf(ft_buf *b, const char *fmt, ...) __attribute__((format(printf, 
 /* ft_fail: appends the formatted one-line reason to why (when not NULL) and returns rc, for library functions
  * that report "why" beside their error code: return ft_fail(why, FT_EPARSE, "...", ...). */
 int ft_fail(ft_buf *why, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* ft_read_file: the whole regular file at path, at most max bytes, in a malloc'd buffer with a NUL after the
+ * last byte (*out, *len; the caller frees *out). Returns 0, FT_EIO (cannot open/read, or not a regular file),
+ * FT_ETOOBIG (larger than max) or FT_ENOMEM; on failure why (may be NULL) gets "PATH: reason". */
+int ft_read_file(const char *path, size_t max, char **out, size_t *len, ft_buf *why);
+
 static inline void ft_buf_clear(ft_buf *b) {
     b->len = 0;
     if (b->data) b->data[0] = 0;

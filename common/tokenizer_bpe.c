@@ -55,32 +55,8 @@ __attribute__((format(printf, 4, 5))) static int fail(loader *ld, const char *fi
 
 /* Reads a whole file (NUL-terminated copy) and adds it to the tokenizer's hash. */
 static int slurp(loader *ld, const char *path, char **out, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (!f || fstat(fileno(f), &st) != 0) {
-        if (ld->why) ft_buf_addf(ld->why, "%s: %s", path, strerror(errno));
-        if (f) fclose(f);
-        return FT_EIO;
-    }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > BPE_MAX_FILE) {
-        fclose(f);
-        if (ld->why)
-            ft_buf_addf(ld->why, "%s: %s", path, S_ISREG(st.st_mode) ? "file larger than 1 GiB" : "not a file");
-        return S_ISREG(st.st_mode) ? FT_ETOOBIG : FT_EIO;
-    }
-    char *buf = malloc((size_t)st.st_size + 1);
-    size_t got = buf ? fread(buf, 1, (size_t)st.st_size, f) : 0;
-    int bad = !buf || ferror(f) || got != (size_t)st.st_size;
-    fclose(f);
-    if (bad) {
-        if (ld->why && buf) ft_buf_addf(ld->why, "%s: read failed", path);
-        free(buf);
-        return buf ? FT_EIO : FT_ENOMEM;
-    }
-    buf[got] = 0;
-    XXH64_update(ld->hash, buf, got);
-    *out = buf;
-    *len = got;
+    FT_TRY(ft_read_file(path, BPE_MAX_FILE, out, len, ld->why));
+    XXH64_update(ld->hash, *out, *len);
     return 0;
 }
 

@@ -133,45 +133,6 @@ static const ft_tokenizer_ops spm_ops = {
     .free = spm_free_impl,
 };
 
-/* Reads the whole file into a malloc'd buffer. */
-static int read_file(const char *path, uint8_t **out, size_t *len, ft_buf *why) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (why) ft_buf_addf(why, "%s", strerror(errno));
-        if (fd >= 0) close(fd);
-        return FT_EIO;
-    }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > SPM_MAX_FILE) {
-        close(fd);
-        if (why)
-            ft_buf_addf(why, S_ISREG(st.st_mode) ? "file larger than %u MiB" : "not a regular file",
-                        SPM_MAX_FILE >> 20);
-        return S_ISREG(st.st_mode) ? FT_ETOOBIG : FT_EFORMAT;
-    }
-    uint8_t *buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        close(fd);
-        return FT_ENOMEM;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            if (why) ft_buf_addf(why, "%s", r < 0 ? strerror(errno) : "file shrank while reading");
-            free(buf);
-            close(fd);
-            return FT_EIO;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    *out = buf;
-    *len = got;
-    return 0;
-}
-
 /* The native encoder unless FT_SPM_NATIVE=0 asks for the library. */
 static int native_wanted(void) {
     const char *env = getenv("FT_SPM_NATIVE");
@@ -229,7 +190,7 @@ int ft_tokenizer_open_spm(const char *path, ft_tokenizer **out, ft_buf *why) {
     ft_special *specials = NULL;
     spm_impl *im = NULL;
     ft_tokenizer *tk = NULL;
-    int rc = read_file(file, &buf, &len, why);
+    int rc = ft_read_file(file, SPM_MAX_FILE, (char **)&buf, &len, why);
     if (rc < 0) goto fail;
     copy = malloc(len ? len : 1);
     if (!copy) {

@@ -37,24 +37,18 @@ static ft_tokenizer *open_with(const char *path, const char *native) {
 }
 
 static int load(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    ft_buf b;
-    ft_buf_init(&b);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
-        ft_buf_add(&b, chunk, got);
-    fclose(f);
+    char *data;
+    size_t len;
+    if (ft_read_file(path, (size_t)1 << 30, &data, &len, NULL) != 0) return -1;
     ft_spm_model m;
     char err[256];
-    int rc = ft_spm_model_parse((uint8_t *)b.data, b.len, &m);
+    int rc = ft_spm_model_parse((uint8_t *)data, len, &m);
     if (rc == 0) {
         rc = ft_spm_bpe_new(&m, &nat, NULL);
         ft_spm_model_release(&m);
     }
-    if (rc == 0) rc = ft_spm_load(b.data, b.len, &lib, err, sizeof err);
-    ft_buf_release(&b);
+    if (rc == 0) rc = ft_spm_load(data, len, &lib, err, sizeof err);
+    free(data);
     if (rc == 0) {
         tk_lib = open_with(path, "0");
         tk_nat = open_with(path, "1");

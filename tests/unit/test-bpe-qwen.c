@@ -30,17 +30,8 @@ static double now(void) {
 }
 
 static char *slurp(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    ft_buf b;
-    ft_buf_init(&b);
-    char chunk[65536];
-    size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) ft_buf_add(&b, chunk, got);
-    fclose(f);
-    *n = b.len;
-    if (!b.data) ft_buf_add(&b, "", 0);
-    return b.data;
+    char *s;
+    return ft_read_file(path, (size_t)1 << 30, &s, n, NULL) == 0 ? s : NULL;
 }
 
 static ft_tokenizer *timed_open(const char *path, const char *what) {
