@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "ft.h"
 #include "parse.h"
@@ -51,4 +53,20 @@ double ft_cli_double(const char *name, const char *v, double min, double max) {
     if (ft_parse_double(v, min, max, &x) < 0)
         ft_cli_usage("invalid value for --%s: '%s': expected %g..%g", name, v, min, max);
     return x;
+}
+
+char **ft_cli_inputs(int argc, char **argv, int first, int *n) {
+    static char stdin_only[] = "-";
+    static char *none[] = {stdin_only, NULL};
+    *n = first < argc ? argc - first : 1;
+    return first < argc ? argv + first : none;
+}
+
+uint64_t ft_cli_input_bytes(char **inputs, int n) {
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (strcmp(inputs[i], "-") && !stat(inputs[i], &st) && S_ISREG(st.st_mode)) total += (uint64_t)st.st_size;
+    }
+    return total;
 }

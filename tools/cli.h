@@ -16,4 +16,12 @@ uint64_t ft_cli_count(const char *name, const char *v, uint64_t min, uint64_t ma
 int64_t ft_cli_i64(const char *name, const char *v, int64_t min, int64_t max);
 double ft_cli_double(const char *name, const char *v, double min, double max);
 
+/* ft_cli_inputs: the operands argv[first..argc), or the single operand "-" (stdin) when there are none;
+ * *n gets their count. The array is argv itself or a static one: nothing to free. */
+char **ft_cli_inputs(int argc, char **argv, int first, int *n);
+
+/* ft_cli_input_bytes: the total size of the regular files among inputs ("-", pipes and missing files count
+ * 0), for a progress line's ETA. */
+uint64_t ft_cli_input_bytes(char **inputs, int n);
+
 #endif

@@ -651,13 +651,9 @@ int main(int argc, char **argv) {
     if (!(R.pool = ft_pool_new(o.jobs, &started))) ft_assert_fail("ft_pool_new", __FILE__, __LINE__);
     if (started < o.jobs) ft_warn("cannot start all worker threads; going on with %d", started);
 
-    const char *stdin_only[] = {"-"};
-    char **inputs = optind < argc ? argv + optind : (char **)stdin_only;
-    int ninputs = optind < argc ? argc - optind : 1;
-    for (int i = 0; i < ninputs; i++) {
-        struct stat st;
-        if (strcmp(inputs[i], "-") && !stat(inputs[i], &st) && S_ISREG(st.st_mode)) R.total_bytes += (uint64_t)st.st_size;
-    }
+    int ninputs;
+    char **inputs = ft_cli_inputs(argc, argv, optind, &ninputs);
+    R.total_bytes = ft_cli_input_bytes(inputs, ninputs);
     double t0 = ft_now();
     ft_progress_init(&R.prog, PROG, R.total_bytes);
     for (int i = 0; i < ninputs && !R.stopped; i++) {

@@ -686,9 +686,8 @@ int main(int argc, char **argv) {
     ft_cli_init(PROG, "Usage: ft-dedup [sign|cluster|filter] [OPTIONS] [FILE...]");
     options o;
     parse_options(&argc, &argv, &o);
-    const char *stdin_only[] = {"-"};
-    char **inputs = optind < argc ? argv + optind : (char **)stdin_only;
-    int ninputs = optind < argc ? argc - optind : 1;
+    int ninputs;
+    char **inputs = ft_cli_inputs(argc, argv, optind, &ninputs);
     if (o.cmd == CMD_CLUSTER) return cmd_cluster(&o, inputs, ninputs);
     echo_params(&o);
 
@@ -742,10 +741,7 @@ int main(int argc, char **argv) {
 
     R.files = (const char **)inputs;
     R.nfiles = ninputs;
-    for (int i = 0; i < ninputs; i++) {
-        struct stat st;
-        if (strcmp(inputs[i], "-") && !stat(inputs[i], &st) && S_ISREG(st.st_mode)) R.total_bytes += (uint64_t)st.st_size;
-    }
+    R.total_bytes = ft_cli_input_bytes(inputs, ninputs);
     double t0 = ft_now();
     ft_progress_init(&R.prog, PROG, R.total_bytes);
     for (int i = 0; i < ninputs && !R.stopped; i++) {

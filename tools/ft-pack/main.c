@@ -510,8 +510,9 @@ int main(int argc, char **argv) {
         rc = read_main(&o, sub, argv[1 + optind]);
     } else {
         parse_options(argc, argv, &o, 0);
-        static char *stdin_only[] = {"-"};
-        rc = pack_main(&o, optind < argc ? argc - optind : 1, optind < argc ? argv + optind : stdin_only);
+        int ninputs;
+        char **inputs = ft_cli_inputs(argc, argv, optind, &ninputs);
+        rc = pack_main(&o, ninputs, inputs);
     }
     if (fclose(stdout) != 0 && rc == 0) {
         ft_error("cannot write output: '<stdout>': %s", strerror(errno));

@@ -542,10 +542,7 @@ static int encode_main(const options *o, int ninputs, char **inputs) {
         cJSON_free(js);
         fwrite(head.data, 1, head.len, R.outf);
     }
-    for (int i = 0; i < ninputs; i++) {
-        struct stat st;
-        if (strcmp(inputs[i], "-") && !stat(inputs[i], &st) && S_ISREG(st.st_mode)) R.total_bytes += (uint64_t)st.st_size;
-    }
+    R.total_bytes = ft_cli_input_bytes(inputs, ninputs);
     double t0 = ft_now();
     ft_progress_init(&R.prog, PROG, R.total_bytes);
     for (int i = 0; i < ninputs && !R.stopped; i++) {
@@ -721,9 +718,8 @@ int main(int argc, char **argv) {
     ft_cli_init(PROG, "Usage: ft-tokenize --tokenizer PATH --template NAME [OPTIONS] [FILE...]");
     options o;
     parse_options(argc, argv, &o);
-    static char *stdin_only[] = {"-"};
-    char **inputs = optind < argc ? argv + optind : stdin_only;
-    int ninputs = optind < argc ? argc - optind : 1, rc;
+    int ninputs, rc;
+    char **inputs = ft_cli_inputs(argc, argv, optind, &ninputs);
     switch (o.mode) {
     case MODE_LIST:
         for (const char *const *n = tpl_builtin_names; *n; n++) printf("%s\n", *n);
