@@ -162,7 +162,8 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@O=$(O) scripts/demo.sh
 
-bench: deps
+bench:
+	@FT_DEPS_BENCH=1 scripts/deps.sh
 	@$(MAKE) --no-print-directory all
 	@O=$(O) tests/bench/run.sh $(BENCH)
 
