@@ -77,8 +77,8 @@ BINS       := $(TOOLS:%=$(O)/bin/%)
 # A unit test or fuzz target named test-NAME-* / fuzz-NAME-* where tools/ft-NAME exists also links that
 # tool's modules and sees its headers; the others link only the library.
 tool_of     = $(firstword $(filter $(TOOLS),$(patsubst %,ft-%,$(word 2,$(subst -, ,$(notdir $(1)))))))
-UNIT_SRC   := $(wildcard tests/unit/test-*.c)
-UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/%)
+UNIT_SRC   := $(wildcard tests/unit/test-*.c tests/ops/test-*.c)
+UNIT_BINS  := $(patsubst %.c,$(O)/tests/%,$(notdir $(UNIT_SRC)))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz-*.c)
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/tests/%-replay)
 FUZZ_BINS  := $(FUZZ_SRC:tests/fuzz/%.c=$(O)/fuzz/%)
@@ -121,9 +121,12 @@ $(foreach t,$(TOOLS),$(eval $(O)/bin/$(t): $(TOOL_OBJ_$(t))))
 
 # Unit tests link the library and the harness (and their tool's modules, see tool_of).
 .SECONDEXPANSION:
-$(O)/tests/test-%: tests/unit/test-%.c tests/unit/tap.h $(wildcard tests/unit/*.h) $$(TOOL_OBJ_$$(call tool_of,test-$$*)) $(LIB)
+# The op tests (tests/ops/: every backend op against the reference, gradients by finite differences) build the
+# same way.
+$(O)/tests/test-%: $$(firstword $$(wildcard tests/unit/test-$$*.c tests/ops/test-$$*.c)) tests/unit/tap.h \
+                   $(wildcard tests/unit/*.h tests/ops/*.h) $$(TOOL_OBJ_$$(call tool_of,test-$$*)) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(FT_CFLAGS) $(addprefix -Itools/,$(call tool_of,$@)) -Itests/unit $(CFLAGS) $(FT_LDFLAGS) -o $@ $< \
+	$(CC) $(FT_CFLAGS) $(addprefix -Itools/,$(call tool_of,$@)) -Itests/unit -Itests/ops $(CFLAGS) $(FT_LDFLAGS) -o $@ $< \
 	    $(TOOL_OBJ_$(call tool_of,$@)) $(LIB) $(LDLIBS_FT)
 
 # Fuzz targets: replayed over their seed corpus by make check (any compiler), fuzzed by make fuzz (clang).
@@ -177,7 +180,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/doc/ft
 
 format:
-	clang-format -i common/*.[ch] common/*.cc tools/*.[ch] tools/*/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c
+	clang-format -i common/*.[ch] common/*.cc tools/*.[ch] tools/*/*.[ch] tests/unit/*.[ch] tests/ops/*.[ch] tests/fuzz/*.c
 
 clean:
 	rm -rf build build-san
