@@ -137,15 +137,16 @@ $(O)/tests/fuzz-%-replay: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(wildcard tes
 
 FUZZ_CC    ?= clang
 FUZZ_TIME  ?= 60
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Icommon
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -pthread -fopenmp -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -Icommon -Ikernels
 # The C++ shim without UBSan's vptr check: the targets are linked by clang (C), without the C++ runtime
 # that check needs.
 FUZZ_CXXFLAGS := -std=c++17 -D_GNU_SOURCE -pthread -g -O1 -fsanitize=address,undefined -fno-sanitize=vptr -Icommon
 $(O)/fuzz/cxx/%.o: common/%.cc $(wildcard common/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC)++ $(FUZZ_CXXFLAGS) $(PKG_CFLAGS) -c -o $@ $<
-$(O)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) $(COMMON_CXX:common/%.cc=$(O)/fuzz/cxx/%.o) \
-             $$(filter-out tools/$$(call tool_of,$$*)/main.c,$$(wildcard tools/$$(call tool_of,$$*)/*.c)) $(wildcard common/*.h tools/*/*.h)
+$(O)/fuzz/%: tests/fuzz/%.c $(wildcard tests/fuzz/*.h) $(COMMON_SRC) $(KERNEL_SRC) $(COMMON_CXX:common/%.cc=$(O)/fuzz/cxx/%.o) \
+             $$(filter-out tools/$$(call tool_of,$$*)/main.c,$$(wildcard tools/$$(call tool_of,$$*)/*.c)) $(wildcard common/*.h kernels/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(addprefix -Itools/,$(call tool_of,$*)) $(PKG_CFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS_FT)
 
