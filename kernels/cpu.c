@@ -18,12 +18,18 @@
 #include "pointwise.h"
 #include "ref.h"
 
-/* Threads for a parallel region: the handle's count, or the OpenMP default. */
-static int nthreads(const ft_backend *be) {
+enum { THREAD_WORK = 1 << 16 }; /* multiply-adds (or elements) worth a thread: about 10-50 us */
+
+/* Threads for a parallel region doing about work elementary operations: the handle's count (else the OpenMP
+ * default), but no more than one per THREAD_WORK, so the many tiny ops of a one-token step run on one thread
+ * instead of paying for a barrier (which costs milliseconds when another process holds a core). */
+static int nthreads(const ft_backend *be, double work) {
 #ifdef _OPENMP
-    return be && be->nthreads > 0 ? be->nthreads : omp_get_max_threads();
+    int n = be && be->nthreads > 0 ? be->nthreads : omp_get_max_threads();
+    double want = work / THREAD_WORK + 1;
+    return want < n ? (int)want : n;
 #else
-    (void)be;
+    (void)be, (void)work;
     return 1;
 #endif
 }
@@ -128,7 +134,7 @@ static void block(const float *A, int lda, const float *B, int ldb, int mb, int 
  * tiles; each tile asks for its B rows once (scratch per thread) and walks K in KC steps. */
 static void gemm(const ft_backend *be, float *Cm, int ldc, const float *A, int lda, int M, int Nn, int K,
                  rows_fn rows, const void *ctx, float alpha, const float *bias, int accumulate) {
-    int mt = (M + MB - 1) / MB, nt = (Nn + NB - 1) / NB, nth = nthreads(be);
+    int mt = (M + MB - 1) / MB, nt = (Nn + NB - 1) / NB, nth = nthreads(be, (double)M * Nn * K);
     long ntasks = (long)mt * nt;
     if (ntasks == 0) return;
     if (ntasks < nth) nth = (int)ntasks;
@@ -190,7 +196,7 @@ static const float *rows_weight_t(const void *ctx, int j0, int nj, int K, float 
 
 /* dst (cols, rows) = srcᵀ, src (rows, cols). */
 static void transpose(const ft_backend *be, float *dst, const float *src, int rows, int cols) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)rows * cols)) schedule(static)
     for (int c0 = 0; c0 < cols; c0 += 32)
         for (int r = 0; r < rows; r++)
             for (int c = c0; c < cols && c < c0 + 32; c++)
@@ -205,14 +211,14 @@ static int cpu_supports(const ft_backend *be, ft_op op, ft_wtype wt) {
 }
 
 static void cpu_embedding(ft_backend *be, float *out, const int32_t *ids, const ft_weight *wte, int N) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * wte->in)) schedule(static)
     for (int n = 0; n < N; n++)
         ft_embedding_row(out + (size_t)n * wte->in, ids[n], wte); /* (C) */
 }
 
 static void cpu_rmsnorm(ft_backend *be, float *out, float *rstd, const float *x, const float *w, int N, int C,
                         float eps) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * C)) schedule(static)
     for (int n = 0; n < N; n++) {
         float r = ft_rmsnorm_row(out + (size_t)n * C, x + (size_t)n * C, w, C, eps); /* (C) rows */
         if (rstd) rstd[n] = r;
@@ -222,7 +228,7 @@ static void cpu_rmsnorm(ft_backend *be, float *out, float *rstd, const float *x,
 /* The rotation of ref.c, with each token's cos/sin computed once for all its heads. */
 static void cpu_rope_rotate(const ft_backend *be, float *x, const int32_t *pos, int N, int nh, int D,
                             float theta, double sign) {
-#pragma omp parallel num_threads(nthreads(be))
+#pragma omp parallel num_threads(nthreads(be, (double)N * nh * D))
     {
         float *cs = malloc(((size_t)D + 1) * sizeof *cs); /* (2, D/2) cos, sin */
         FT_ASSERT(cs);
@@ -331,7 +337,7 @@ static void cpu_attention(ft_backend *be, float *out, float *lse, const float *q
     int tiles = (T + ATT_TILE - 1) / ATT_TILE;
     long ntasks = (long)B * Hkv * tiles;
     FT_ASSERT(H % Hkv == 0);
-#pragma omp parallel num_threads(nthreads(be))
+#pragma omp parallel num_threads(nthreads(be, (double)B * H * T * T * D))
     {
         float *kt = malloc(((size_t)2 * D + 1) * T * sizeof *kt + sizeof *kt); /* (2, D, T) + (T) */
         FT_ASSERT(kt);
@@ -352,7 +358,7 @@ static void cpu_attention_kv(ft_backend *be, float *out, const float *q, const f
     long ntasks = (long)Hkv * tiles;
     size_t P = (size_t)p0 + n;
     FT_ASSERT(H % Hkv == 0);
-#pragma omp parallel num_threads(nthreads(be))
+#pragma omp parallel num_threads(nthreads(be, (double)n * H * P * D))
     {
         float *kt = malloc(((size_t)2 * D + 1) * P * sizeof *kt + sizeof *kt); /* (2, D, P) + (P) */
         FT_ASSERT(kt);
@@ -388,7 +394,7 @@ static void cpu_attention_backward(ft_backend *be, float *dq, float *dk, float *
                                    int H, int Hkv, int D) {
     int group = H / Hkv;
     float scale = (float)(1.0 / sqrt((double)D));
-#pragma omp parallel num_threads(nthreads(be))
+#pragma omp parallel num_threads(nthreads(be, (double)B * H * T * T * D))
     {
         float *s = malloc(((size_t)T + 1) * sizeof *s); /* (T) */
         FT_ASSERT(s);
@@ -418,14 +424,14 @@ static void cpu_attention_backward(ft_backend *be, float *dq, float *dk, float *
 }
 
 static void cpu_swiglu(ft_backend *be, float *out, const float *gate, const float *up, size_t n) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)n)) schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = ft_swiglu1(gate[i], up[i]);
 }
 
 static void cpu_swiglu_backward(ft_backend *be, float *dgate, float *dup, const float *dout,
                                 const float *gate, const float *up, size_t n) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)n)) schedule(static)
     for (size_t i = 0; i < n; i++)
         ft_swiglu1_backward(dout[i], gate[i], up[i], dgate ? dgate + i : NULL, dup ? dup + i : NULL);
 }
@@ -436,7 +442,7 @@ static void cpu_matmul(ft_backend *be, float *y, const float *x, const ft_weight
 }
 
 static void cpu_add(ft_backend *be, float *y, const float *x, size_t n) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)n)) schedule(static)
     for (size_t i = 0; i < n; i++)
         y[i] += x[i];
 }
@@ -467,7 +473,7 @@ static void cpu_matmul_backward(ft_backend *be, float *dx, float *dW, float *dbi
         free(xt);
     }
     if (dbias) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * O)) schedule(static)
         for (int o = 0; o < O; o++)
             dbias[o] += ft_col_sum(dy, N, O, o);
     }
@@ -506,7 +512,7 @@ static void cpu_head(ft_backend *be, float *logp, const float *x, const float *w
     cpu_rmsnorm(be, xn, NULL, x, w, N, C, eps);
     cpu_matmul(be, logp, xn, W, NULL, N);
     free(xn);
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * V)) schedule(static)
     for (int n = 0; n < N; n++) {
         float *z = logp + (size_t)n * V, l = ft_logsumexp_row(z, V); /* (V) */
         for (int i = 0; i < V; i++)
@@ -518,7 +524,7 @@ static float cpu_cross_entropy(ft_backend *be, float *losses, const float *logit
                                int N, int V) {
     double total = 0;
     int count = 0;
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static) reduction(+ : total, count)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * V)) schedule(static) reduction(+ : total, count)
     for (int n = 0; n < N; n++) {
         float l = 0;
         if (targets[n] >= 0) {
@@ -535,7 +541,7 @@ static float cpu_cross_entropy(ft_backend *be, float *losses, const float *logit
 
 static void cpu_cross_entropy_backward(ft_backend *be, float *dlogits, const float *logits,
                                        const int32_t *targets, float dloss, int N, int V) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * V)) schedule(static)
     for (int n = 0; n < N; n++) /* (V) rows */
         if (targets[n] >= 0)
             ft_xent_row_backward(dlogits + (size_t)n * V, logits + (size_t)n * V, V, targets[n], dloss);
@@ -544,7 +550,7 @@ static void cpu_cross_entropy_backward(ft_backend *be, float *dlogits, const flo
 /* The reference's rmsnorm backward, threaded over rows; dw through per-thread partial sums. */
 static void cpu_rmsnorm_backward(ft_backend *be, float *dx, float *dw, const float *dout, const float *x,
                                  const float *w, const float *rstd, int N, int C) {
-    int nth = nthreads(be);
+    int nth = nthreads(be, (double)N * C);
     float *part = dw ? calloc((size_t)nth * C + 1, sizeof *part) : NULL; /* (threads, C) */
     FT_ASSERT(!dw || part);
 #pragma omp parallel num_threads(nth)
