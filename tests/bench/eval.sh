@@ -5,7 +5,8 @@
 # threads) in the same run: tokens/s of each and the ratio against the target (>= 2x PyTorch's tokens/s).
 # Rule: both time the forward alone (weights loaded, one warm-up pass, fastest of RUNS passes) on the same
 # ids; the last position's logits must agree (checksum) or the run is broken; a missed target prints FAIL
-# and exits 0.
+# and exits 0. FT_BENCH_B, FT_BENCH_T, FT_BENCH_RUNS change the batch and passes; OMP_NUM_THREADS (ft) and
+# FT_BENCH_THREADS (PyTorch) the threads; FT_BENCH_PYTHON the interpreter that has torch.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build}
