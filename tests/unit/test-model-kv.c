@@ -1,7 +1,7 @@
 /* test-model-kv.c: the KV-cache forward: greedy decoding of stories260K from BOS reproduces
  * expected_greedy.json (ids, position-0 logits, mean NLL of the first 64 steps); step-by-step logits equal
  * the full forward's (RoPE + GQA and ALiBi); a prefix computed once and reused after truncation gives the
- * same logits as fresh runs; overflow is refused.
+ * same logits as fresh runs; overflow is refused; documents packed in one row equal each alone.
  * Rule: decoding follows the JSON's "decoding" rule: argmax from BOS (id 1), stop when BOS comes back or at
  * the 512 positions of the model. */
 #include <cjson/cJSON.h>
@@ -143,6 +143,28 @@ static void prefix_reuse(ft_model *m) {
     free(last), free(full);
 }
 
+/* Two documents packed in one row (then padding) give each document's logits as if it were alone: positions
+ * restart and attention stays inside a document (ft_seq_layout through the model). */
+static void packed(ft_model *m, const char *what) {
+    enum { T = 64, LA = 30, LB = 25 };
+    int V = ft_model_cfg(m)->vocab_size;
+    int32_t ids[T], lens[2] = {LA, LB}, ndocs = 2, off = 0;
+    for (int t = 0; t < T; t++)
+        ids[t] = seq_tok(t * 3 + 1, V);
+    float *row = malloc((size_t)T * V * sizeof *row), *alone = malloc((size_t)T * V * sizeof *alone);
+    int rc = ft_model_forward(m, ids, 1, T, lens, &ndocs, &off, row);
+    rc |= ft_model_forward(m, ids, 1, LA, NULL, NULL, NULL, alone);
+    double ea = max_abs(row, alone, (size_t)LA * V);
+    rc |= ft_model_forward(m, ids + LA, 1, LB, NULL, NULL, NULL, alone);
+    double eb = max_abs(row + (size_t)LA * V, alone, (size_t)LB * V);
+    ok(rc == 0 && ea <= 5e-5 && eb <= 5e-5,
+       "%s: two packed documents equal each alone (max abs %.3g, %.3g <= 5e-5)", what, ea, eb);
+    int32_t bad[2] = {LA, T};
+    is_int(ft_model_forward(m, ids, 1, T, bad, &ndocs, &off, row), FT_EINVAL,
+           "%s: document lengths past T are refused", what);
+    free(row), free(alone);
+}
+
 int main(void) {
     ft_model *m = open_layout("hf");
     if (!m) {
@@ -152,10 +174,19 @@ int main(void) {
     greedy(m);
     step_equals_forward(m, "llama (RoPE, GQA)");
     prefix_reuse(m);
+    packed(m, "llama");
     ft_model_free(m);
+    char dir[4096];
+    ft_model_opts o = ft_model_opts_default();
+    o.backend = "ref";
+    if (model_path("hf", dir, sizeof dir) && ft_model_open(dir, &o, &m, NULL) == 0) {
+        step_equals_forward(m, "llama, ref backend");
+        ft_model_free(m);
+    }
     m = open_layout("baichuan13b-alibi");
     if (m) {
         step_equals_forward(m, "baichuan-13b (ALiBi)");
+        packed(m, "baichuan-13b (ALiBi)");
         ft_model_free(m);
     }
     return done_testing();
