@@ -6,7 +6,10 @@
 # Rule: both time the forward alone (weights loaded, one warm-up pass, fastest of RUNS passes) on the same
 # ids; the last position's logits must agree (checksum) or the run is broken; a missed target prints FAIL
 # and exits 0. FT_BENCH_B, FT_BENCH_T, FT_BENCH_RUNS change the batch and passes; OMP_NUM_THREADS (ft) and
-# FT_BENCH_THREADS (PyTorch) the threads; FT_BENCH_PYTHON the interpreter that has torch.
+# FT_BENCH_THREADS (PyTorch) the threads; FT_BENCH_PYTHON the interpreter that has torch. Both run under the
+# same OMP_WAIT_POLICY, passive unless set: on a machine shared with other jobs, OpenMP threads that spin at
+# each barrier fight those jobs for the cores and make both sides several times slower and erratic (measured
+# here: ft 0.24-0.55 s spinning vs 0.12-0.15 s passive, PyTorch 2.6-3.2 s vs 0.9-1.5 s).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 O=${O:-build}
@@ -16,6 +19,7 @@ B=${FT_BENCH_B:-8}
 T=${FT_BENCH_T:-256}
 RUNS=${FT_BENCH_RUNS:-5}
 TARGET_RATIO=2
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 model=${shared:+$shared/models/stories260K/hf}
 python=${FT_BENCH_PYTHON:-/usr/bin/python3}
 
@@ -54,7 +58,7 @@ if ! awk -v a="$ours_sum" -v b="$torch_sum" -v n="$B" 'BEGIN { d = a - b; if (d 
 fi
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//')
 echo "# stories260K forward, B=$B x T=$T = $ours_tokens tokens, fp32; $(nproc) cores${cpu:+, $cpu};" \
-    "fastest of $RUNS passes after a warm-up; torch $("$python" -c 'import torch; print(torch.__version__)')"
+    "fastest of $RUNS passes after a warm-up; OMP_WAIT_POLICY=$OMP_WAIT_POLICY; torch $("$python" -c 'import torch; print(torch.__version__)')"
 fmt='%-44s %10s %12s\n'
 # shellcheck disable=SC2059
 printf "$fmt" forward seconds tokens/s
