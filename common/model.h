@@ -6,7 +6,12 @@
  * bitsandbytes does); activations are float32; every op goes through the backend, so the CPU and (later) the
  * CUDA backend run the same code. The forward pass over packed rows keeps what the backward needs
  * (ft-train reuses it); the step forward appends to a KV cache so a shared prompt prefix is computed once
- * (ft-eval, generation). Dimension letters as in kernels/backend.h. */
+ * (ft-eval, generation). Dimension letters as in kernels/backend.h. The bound tensors, the storage rules, the
+ * adapter rules and the measured accuracy are in docs/models.md.
+ * Changes since the first version of this header: ft_model_opts.nf4_plain_absmax (NF4 without double
+ * quantization, to match checkpoints and references made with compress_statistics=False); ft_model_forward's
+ * logits are raw (before log-softmax), as HF's; ft_model_step reads the cache through the backend's
+ * attention_kv op. */
 #ifndef FT_MODEL_H
 #define FT_MODEL_H
 
@@ -20,11 +25,13 @@
 typedef struct ft_model ft_model;
 
 typedef struct {
-    const char *arch;    /* ft's architecture name overriding detection ("llama", "baichuan-13b"...), or NULL */
-    ft_wtype quant;      /* storage of the linear layers' weights: F32, BF16 or NF4 (embeddings and norms
-                            stay fp32; NF4 uses double quantization of the absmax) */
-    const char *backend; /* "ref" or "cpu" (NULL = "cpu") */
-    int nthreads;        /* CPU threads, 0 = the OpenMP default */
+    const char *arch; /* ft's architecture name overriding detection ("llama", "baichuan-13b"...), or NULL */
+    ft_wtype quant;   /* storage of the linear layers' weights: F32, BF16 or NF4 (embeddings and norms
+                         stay fp32; NF4 uses double quantization of the absmax) */
+    const char *backend;  /* "ref" or "cpu" (NULL = "cpu") */
+    int nthreads;         /* CPU threads, 0 = the OpenMP default */
+    int nf4_plain_absmax; /* NF4 only: keep the fp32 absmax (no double quantization), as bitsandbytes'
+                             compress_statistics=False; 0 (the default) = double quantization */
 } ft_model_opts;
 
 /* ft_model_opts_default: F32 weights, the cpu backend, default threads, no override. */
@@ -47,10 +54,10 @@ ft_backend *ft_model_backend(ft_model *m);
  * fan_in_fan_out or use_dora) with the reason in why. A model holds at most one adapter. */
 int ft_model_load_adapter(ft_model *m, const char *dir, ft_buf *why);
 
-/* ft_model_forward: logits (B, T, V) for B packed rows of T tokens ids (B, T); seq_lens gives each row's
- * documents: ndocs[b] lengths starting at seq_lens + doc_off[b] (NULL = one document per row), so
- * positions restart and attention never crosses documents (ft_seq_layout). Returns 0, FT_EINVAL (bad
- * sizes) or FT_ENOMEM. */
+/* ft_model_forward: logits (B, T, V) (raw, before any softmax) for B packed rows of T tokens ids (B, T);
+ * seq_lens gives each row's documents: ndocs[b] lengths starting at seq_lens + doc_off[b] (NULL = one
+ * document per row), so positions restart and attention never crosses documents (ft_seq_layout). Returns 0,
+ * FT_EINVAL (bad sizes) or FT_ENOMEM. */
 int ft_model_forward(ft_model *m, const int32_t *ids, int B, int T, const int32_t *seq_lens,
                      const int32_t *ndocs, const int32_t *doc_off, float *logits);
 
