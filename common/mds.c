@@ -401,6 +401,19 @@ void ft_mds_index_release(ft_mds_index *ix) {
     memset(ix, 0, sizeof *ix);
 }
 
+uint64_t ft_mds_index_seq_len(const ft_mds_index *ix) {
+    cJSON *j;
+    size_t off;
+    uint64_t v = 0;
+    if (ix->ft_json && ft_json_parse(ix->ft_json, strlen(ix->ft_json), &j, &off) == 0) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seq_len");
+        if (cJSON_IsNumber(s) && s->valuedouble >= 1 && s->valuedouble <= FT_MDS_MAX_ROW)
+            v = (uint64_t)s->valuedouble;
+        cJSON_Delete(j);
+    }
+    return v;
+}
+
 /* ---- shard reader ---------------------------------------------------------------------------------- */
 
 int ft_mds_shard_parse(uint8_t *data, size_t len, int64_t expect, ft_mds_shard *out, ft_buf *why) {
