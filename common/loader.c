@@ -65,7 +65,7 @@ struct ft_loader {
 
 void ft_loader_opts_init(ft_loader_opts *o) {
     memset(o, 0, sizeof *o);
-    o->world = 1, o->batch = 1, o->window = 4, o->prefetch = 2;
+    o->world = 1, o->batch = 1, o->window = 2, o->prefetch = 2;
 }
 
 /* ---- order --------------------------------------------------------------------------------------------- */

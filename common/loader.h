@@ -32,7 +32,8 @@ typedef struct {
     int prefetch;   /* shards the thread reads ahead, >= 1 */
 } ft_loader_opts;
 
-/* ft_loader_opts_init: seed 0, epoch 0, rank 0 of 1, batch 1, seq_len 0, window 4, prefetch 2. */
+/* ft_loader_opts_init: seed 0, epoch 0, rank 0 of 1, batch 1, seq_len 0, window 2, prefetch 2 (memory: about
+ * (window + prefetch) shards decoded, plus one compressed file being read). */
 void ft_loader_opts_init(ft_loader_opts *o);
 
 /* A micro-batch, owned by the loader and valid until the next ft_loader_next, seek or free. Every row is
