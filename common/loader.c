@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend.h"
 #include "mds.h"
 #include "rng.h"
+#include "seq.h"
 
 /* A shard the thread read (or failed to read): the k-th of epoch's shard order. */
 typedef struct {
