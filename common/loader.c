@@ -363,7 +363,9 @@ int ft_loader_seek(ft_loader *l, ft_loader_pos p) {
     set_order(l, p.epoch);
     /* The thread starts at the window holding p.sample (at the next epoch when p is the epoch's end). */
     l->next_k = p.sample < l->ix.samples ? window_of(l, p.sample) * (size_t)l->o.window : l->ix.nshards;
-    return start_thread(l, p.epoch, l->next_k);
+    int rc = start_thread(l, p.epoch, l->next_k);
+    if (rc < 0) fail_sticky(l, rc, "cannot start the reader thread", NULL);
+    return rc;
 }
 
 void ft_loader_stats_get(ft_loader *l, ft_loader_stats *st) {
