@@ -91,9 +91,11 @@ uint64_t ft_mds_index_seq_len(const ft_mds_index *ix);
 
 /* A raw shard in memory, checked: n samples whose offsets lie inside data. */
 typedef struct {
-    uint8_t *data; /* owned */
+    uint8_t *data; /* owned: malloc'd, or an anonymous mapping when mapped */
     size_t len;
     uint32_t n;
+    int mapped;    /* ft_mds_shard_load maps its buffers, so a freed shard goes back to the system at once
+                    * (the dataloader's memory bound), whatever the allocator keeps */
 } ft_mds_shard;
 
 /* ft_mds_shard_load: reads shard i of ix from dir, checks its file size and hash, decompresses it (never

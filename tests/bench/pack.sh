@@ -111,7 +111,8 @@ read -r rows tokens dsecs peak peak_shards shards <"$tmp/drv"
 rate=$(awk -v t="$tokens" -v s="$dsecs" 'BEGIN { printf "%.2f", t / s / 1e6 }')
 rss_mb=$((${rss_kib:-0} / 1024))
 echo "loader: $(awk -v b="$big_raw" 'BEGIN { printf "%.2f", b / 1e9 }') GB decompressed ($(awk -v b="$disk" 'BEGIN { printf "%.2f", b / 1e9 }') GB" \
-    "on disk), $shards shards, $rows rows, $tokens tokens in $dsecs s (cpu $cpu s), ${pin[*]:-unpinned}"
+    "on disk), $shards shards of <= 32 MB, $rows rows, $tokens tokens in $dsecs s (cpu $cpu s), batches of 16," \
+    "window 2, prefetch 2, ${pin[*]:-unpinned}"
 echo "loader delivery: $rate M tokens/s  $(verdict "$rate" ">=" 2) (target >= 2M tokens/s)"
 echo "loader memory: RSS $rss_mb MB, peak shard bytes held $(awk -v b="$peak" 'BEGIN { printf "%.1f", b / 1e6 }') MB" \
     "($peak_shards shards)  $(verdict "$rss_mb" "<" 256) (target < 256 MB)"
