@@ -433,7 +433,8 @@ uint64_t ft_mds_index_seq_len(const ft_mds_index *ix) {
 /* ---- shard reader ---------------------------------------------------------------------------------- */
 
 /* ft_mds_shard_parse over a buffer that is malloc'd or (mapped) map_buf'd. */
-static int shard_parse(uint8_t *data, size_t len, int64_t expect, int mapped, ft_mds_shard *out, ft_buf *why) {
+static int shard_parse(uint8_t *data, size_t len, int64_t expect, int mapped, ft_mds_shard *out,
+                       ft_buf *why) {
     memset(out, 0, sizeof *out);
     out->data = data, out->len = len, out->mapped = mapped;
     int rc = 0;

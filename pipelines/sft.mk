@@ -32,7 +32,8 @@ PACK_FLAGS     ?=
 .DEFAULT_GOAL := all
 .PHONY: all stat
 
-$(foreach v,RAW TOKENIZER TEMPLATE SEQ_LEN OUT,$(if $(strip $($(v))),,$(error sft.mk: $(v)= is required (see the top of pipelines/sft.mk))))
+$(foreach v,RAW TOKENIZER TEMPLATE SEQ_LEN OUT,\
+  $(if $(strip $($(v))),,$(error sft.mk: $(v)= is required (see the top of pipelines/sft.mk))))
 $(foreach f,$(RAW),$(if $(wildcard $(f)),,$(error sft.mk: RAW: no such file: $(f))))
 
 stem  = $(basename $(notdir $(1)))

@@ -31,7 +31,8 @@ int main(int argc, char **argv) {
     int rc;
     while ((rc = ft_loader_next(l, &b, &why)) == 1) {
         rows += (uint64_t)b.rows, tokens += b.tokens;
-        for (size_t i = 0; i < (size_t)b.B * (size_t)b.T; i += 61) sum += (uint64_t)b.ids[i] + (uint64_t)b.pos[i];
+        for (size_t i = 0; i < (size_t)b.B * (size_t)b.T; i += 61)
+            sum += (uint64_t)b.ids[i] + (uint64_t)b.pos[i];
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (rc < 0) {
