@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -356,8 +357,22 @@ int ft_mds_index_parse(const char *s, size_t n, ft_mds_index *ix, ft_buf *why) {
     return rc;
 }
 
-/* Reads the whole regular file dir/name, at most max bytes, into *out (malloc'd). */
-static int read_file(const char *dir, const char *name, uint64_t max, uint8_t **out, size_t *len, ft_buf *why) {
+/* Buffers of whole shards: anonymous mappings, returned to the system by unmap_buf (malloc would keep them). */
+static uint8_t *map_buf(size_t n) {
+    void *p = mmap(NULL, n ? n : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+#ifdef MADV_HUGEPAGE
+    if (n >= (4u << 20)) madvise(p, n, MADV_HUGEPAGE); /* a few faults per shard instead of one per page */
+#endif
+    return p;
+}
+static void unmap_buf(uint8_t *p, size_t n) {
+    if (p) munmap(p, n ? n : 1);
+}
+
+/* Reads the whole regular file dir/name, at most max bytes, into *out (malloc'd, or map_buf'd when mapped). */
+static int read_file(const char *dir, const char *name, uint64_t max, int mapped, uint8_t **out, size_t *len,
+                     ft_buf *why) {
     ft_buf path;
     ft_buf_init(&path);
     ft_buf_addf(&path, "%s/%s", dir, name);
@@ -370,7 +385,7 @@ static int read_file(const char *dir, const char *name, uint64_t max, uint8_t **
     } else if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > max) {
         rc = ft_fail(why, FT_EPARSE, "'%s': not a regular file of at most %llu bytes", path.data,
                      (unsigned long long)max);
-    } else if (!(p = malloc(st.st_size ? (size_t)st.st_size : 1))) {
+    } else if (!(p = mapped ? map_buf((size_t)st.st_size) : malloc(st.st_size ? (size_t)st.st_size : 1))) {
         rc = FT_ENOMEM;
     } else if (fread(p, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
         rc = ft_fail(why, FT_EIO, "cannot read '%s': %s", path.data, strerror(errno));
@@ -378,7 +393,8 @@ static int read_file(const char *dir, const char *name, uint64_t max, uint8_t **
     if (f) fclose(f);
     ft_buf_release(&path);
     if (rc) {
-        free(p);
+        if (mapped) unmap_buf(p, p ? (size_t)st.st_size : 0);
+        else free(p);
         return rc;
     }
     *out = p, *len = (size_t)st.st_size;
@@ -389,7 +405,7 @@ int ft_mds_index_load(const char *dir, ft_mds_index *ix, ft_buf *why) {
     uint8_t *p;
     size_t n;
     memset(ix, 0, sizeof *ix);
-    FT_TRY(read_file(dir, "index.json", FT_MDS_MAX_INDEX, &p, &n, why));
+    FT_TRY(read_file(dir, "index.json", FT_MDS_MAX_INDEX, 0, &p, &n, why));
     int rc = ft_mds_index_parse((const char *)p, n, ix, why);
     free(p);
     return rc;
@@ -401,11 +417,26 @@ void ft_mds_index_release(ft_mds_index *ix) {
     memset(ix, 0, sizeof *ix);
 }
 
+uint64_t ft_mds_index_seq_len(const ft_mds_index *ix) {
+    cJSON *j;
+    size_t off;
+    uint64_t v = 0;
+    if (ix->ft_json && ft_json_parse(ix->ft_json, strlen(ix->ft_json), &j, &off) == 0) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seq_len");
+        if (cJSON_IsNumber(s) && s->valuedouble >= 1 && s->valuedouble <= FT_MDS_MAX_ROW)
+            v = (uint64_t)s->valuedouble;
+        cJSON_Delete(j);
+    }
+    return v;
+}
+
 /* ---- shard reader ---------------------------------------------------------------------------------- */
 
-int ft_mds_shard_parse(uint8_t *data, size_t len, int64_t expect, ft_mds_shard *out, ft_buf *why) {
+/* ft_mds_shard_parse over a buffer that is malloc'd or (mapped) map_buf'd. */
+static int shard_parse(uint8_t *data, size_t len, int64_t expect, int mapped, ft_mds_shard *out,
+                       ft_buf *why) {
     memset(out, 0, sizeof *out);
-    out->data = data, out->len = len;
+    out->data = data, out->len = len, out->mapped = mapped;
     int rc = 0;
     if (len < 8 || len > FT_MDS_MAX_SHARD) {
         rc = ft_fail(why, FT_EPARSE, "shard of %zu bytes", len);
@@ -432,8 +463,13 @@ int ft_mds_shard_parse(uint8_t *data, size_t len, int64_t expect, ft_mds_shard *
     return rc;
 }
 
+int ft_mds_shard_parse(uint8_t *data, size_t len, int64_t expect, ft_mds_shard *out, ft_buf *why) {
+    return shard_parse(data, len, expect, 0, out, why);
+}
+
 void ft_mds_shard_release(ft_mds_shard *s) {
-    free(s->data);
+    if (s->mapped) unmap_buf(s->data, s->len);
+    else free(s->data);
     memset(s, 0, sizeof *s);
 }
 
@@ -443,7 +479,7 @@ int ft_mds_shard_load(const char *dir, const ft_mds_index *ix, size_t i, ft_mds_
     const ft_mds_shard_info *si = &ix->shards[i];
     uint8_t *file, *raw = NULL;
     size_t n;
-    FT_TRY(read_file(dir, si->basename, si->file_bytes, &file, &n, why));
+    FT_TRY(read_file(dir, si->basename, si->file_bytes, 1, &file, &n, why));
     int rc = 0;
     if (n != si->file_bytes) {
         rc = ft_fail(why, FT_EPARSE, "%zu bytes, the index says %llu", n, (unsigned long long)si->file_bytes);
@@ -455,26 +491,24 @@ int ft_mds_shard_load(const char *dir, const ft_mds_index *ix, size_t i, ft_mds_
         if (cs != si->raw_bytes) {
             rc = ft_fail(why, FT_EPARSE, "zstd frame content size is not raw_data.bytes (%llu)",
                          (unsigned long long)si->raw_bytes);
-        } else if (!(raw = malloc(si->raw_bytes ? si->raw_bytes : 1))) {
+        } else if (!(raw = map_buf(si->raw_bytes))) {
             rc = FT_ENOMEM;
         } else {
             size_t d = ZSTD_decompress(raw, si->raw_bytes, file, n);
             if (ZSTD_isError(d) || d != si->raw_bytes)
                 rc = ft_fail(why, FT_EPARSE, "zstd: %s", ZSTD_isError(d) ? ZSTD_getErrorName(d) : "short frame");
         }
-        free(file);
-        file = NULL;
     } else {
-        raw = file, file = NULL;
+        raw = file; /* uncompressed: the index gives file_bytes = raw_bytes, and n = file_bytes here */
     }
-    free(file);
+    if (raw != file) unmap_buf(file, n);
     if (!rc && si->has_raw_xxh64 && XXH64(raw, si->raw_bytes, 0) != si->raw_xxh64)
         rc = ft_fail(why, FT_EPARSE, "raw data xxh64 mismatch");
     if (rc) {
-        free(raw);
+        unmap_buf(raw, si->raw_bytes);
         return rc;
     }
-    return ft_mds_shard_parse(raw, si->raw_bytes, si->samples, out, why);
+    return shard_parse(raw, si->raw_bytes, si->samples, 1, out, why);
 }
 
 void ft_mds_rowbuf_init(ft_mds_rowbuf *r) { memset(r, 0, sizeof *r); }

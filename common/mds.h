@@ -86,12 +86,16 @@ int ft_mds_index_parse(const char *s, size_t n, ft_mds_index *ix, ft_buf *why);
 /* ft_mds_index_load: reads dir/index.json and parses it; FT_EIO when it cannot be read. */
 int ft_mds_index_load(const char *dir, ft_mds_index *ix, ft_buf *why);
 void ft_mds_index_release(ft_mds_index *ix);
+/* ft_mds_index_seq_len: the seq_len ft-pack recorded in the "ft_pack" member (1..FT_MDS_MAX_ROW), or 0. */
+uint64_t ft_mds_index_seq_len(const ft_mds_index *ix);
 
 /* A raw shard in memory, checked: n samples whose offsets lie inside data. */
 typedef struct {
-    uint8_t *data; /* owned */
+    uint8_t *data; /* owned: malloc'd, or an anonymous mapping when mapped */
     size_t len;
     uint32_t n;
+    int mapped;    /* ft_mds_shard_load maps its buffers, so a freed shard goes back to the system at once
+                    * (the dataloader's memory bound), whatever the allocator keeps */
 } ft_mds_shard;
 
 /* ft_mds_shard_load: reads shard i of ix from dir, checks its file size and hash, decompresses it (never

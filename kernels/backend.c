@@ -74,20 +74,6 @@ ft_weight ft_weight_nf4(const ft_nf4_tensor *t, int out, int in) {
     return (ft_weight){.type = FT_WTYPE_NF4, .out = out, .in = in, .nf4 = t};
 }
 
-int ft_seq_layout(const int32_t *seq_lens, int ndocs, int T, int32_t *pos, int32_t *start) {
-    int t = 0;
-    for (int d = 0; d <= ndocs; d++) {
-        int len = d < ndocs ? seq_lens[d] : T - t; /* the last "document" is the padding */
-        FT_RETURN_IF(len < 0 || len > T - t, FT_EINVAL);
-        for (int i = 0; i < len; i++) {
-            pos[t + i] = i;
-            start[t + i] = t;
-        }
-        t += len;
-    }
-    return 0;
-}
-
 int ft_targets_from_mask(const int32_t *ids, const uint8_t *mask, const int32_t *start, int T,
                          int32_t *targets) {
     int n = 0;

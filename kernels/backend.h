@@ -26,6 +26,7 @@
 
 #include "ft.h"
 #include "nf4.h"
+#include "seq.h"
 
 /* The storage of a linear layer's weight W (O, I): y = x Wᵀ. */
 typedef enum {
@@ -185,11 +186,8 @@ ft_weight ft_weight_f32(const float *w, int out, int in);
 ft_weight ft_weight_bf16(const uint16_t *w, int out, int in);
 ft_weight ft_weight_nf4(const ft_nf4_tensor *t, int out, int in);
 
-/* ft_seq_layout: for one packed row of T tokens holding documents of lengths seq_lens[0..ndocs) (in order),
- * writes pos (T), the position of each token within its document (restarting at 0), and start (T), the row
- * index of its document's first token. Tokens past the documents' total (padding) form one more document.
- * Returns 0, or FT_EINVAL when a length is negative or they sum past T. */
-int ft_seq_layout(const int32_t *seq_lens, int ndocs, int T, int32_t *pos, int32_t *start);
+/* ft_seq_layout (pos and start of a packed row) is in common/seq.h, shared with the dataloader. */
+
 /* ft_targets_from_mask: next-token targets of one row of T tokens: targets[t] = ids[t + 1] when
  * t + 1 < T and mask[t + 1] = 1 and t + 1 is in the same document as t (start equal; start may be NULL), else
  * -1. Returns the number of targets. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# demo.sh: what `make demo` shows: the MOSS-003 samples through ft-clean, ft-dedup, ft-tokenize and ft-pack,
-# with the summaries, a cleaned record and a rendered one.
+# demo.sh: what `make demo` shows: the MOSS-003 samples through ft-clean, then the data build of
+# pipelines/sft.mk (ft-clean, ft-dedup, ft-tokenize, ft-pack), with the summaries, a cleaned record, a
+# rendered one and the pack statistics.
 # Rule: uses the real samples from ../shared (or $FT_TESTDATA); later stages append themselves here.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,20 +23,30 @@ echo "== stats ($out/moss.clean.stats.json)"
 cat "$out/moss.clean.stats.json"
 echo "== the first cleaned record"
 head -n 1 "$out/moss.clean.jsonl" | cut -c1-400
-echo "== with --moss-tools=strip the tool-using conversations stay, without their tool parts"
-"$O/bin/ft-clean" -j 2 --moss-tools=strip -o "$out/moss.strip.jsonl" "${files[@]}"
-echo "== ft-dedup: exact and near duplicates out of $out/moss.strip.jsonl"
-"$O/bin/ft-dedup" -j 2 --dups "$out/moss.dups.jsonl" -o "$out/moss.dedup.jsonl" "$out/moss.strip.jsonl"
 tok=$data/tokenizers/baichuan2/tokenizer.model
-if [ -f "$tok" ]; then
-    echo "== ft-tokenize: Baichuan2 tokenizer, baichuan2 template -> $out/moss.tok"
-    "$O/bin/ft-tokenize" -j 2 -t "$tok" -T baichuan2 --max-seq-len 2048 -o "$out/moss.tok" "$out/moss.dedup.jsonl"
-    echo "== the first record as the model sees it (trained tokens between ⟦ and ⟧)"
-    head -n 1 "$out/moss.dedup.jsonl" | "$O/bin/ft-tokenize" -q -t "$tok" -T baichuan2 |
-        "$O/bin/ft-tokenize" --decode -t "$tok" | head -n 12
-    echo "== ft-pack: rows of at most 2048 tokens -> $out/shards"
-    "$O/bin/ft-pack" -q -f --seq-len 2048 -o "$out/shards" "$out/moss.tok"
-    "$O/bin/ft-pack" stat "$out/shards"
-else
-    echo "demo: no Baichuan2 tokenizer at $tok: skipping ft-tokenize and ft-pack" >&2
+if [ ! -f "$tok" ]; then
+    echo "demo: no Baichuan2 tokenizer at $tok: skipping the data build (ft-dedup, ft-tokenize, ft-pack)" >&2
+    exit 0
 fi
+# The data build: pipelines/sft.mk over two raw files (the samples with and without plugins, as JSON lines
+# (jq -c)), cleaned, signed, filtered and tokenized side by side under make -j2.
+mkdir -p "$out/raw"
+for part in with without; do
+    find "$moss" -path "*/conversation_${part}_plugins/*" -name '*.json' | LC_ALL=C sort | xargs jq -c . \
+        >"$out/raw/moss-${part}-plugins.jsonl"
+done
+echo "== pipelines/sft.mk: ft-clean --moss-tools=strip -> ft-dedup sign/cluster/filter -> ft-tokenize (Baichuan2,"
+echo "   baichuan2 template) -> ft-pack, rows of at most 2048 tokens -> $out/shards (steps in $out/shards.work)"
+make --no-print-directory -j2 -f "$top/pipelines/sft.mk" FT_BIN="$O/bin" RAW="$out/raw/moss-with-plugins.jsonl \
+    $out/raw/moss-without-plugins.jsonl" TOKENIZER="$tok" TEMPLATE=baichuan2 SEQ_LEN=2048 OUT="$out/shards" \
+    CLEAN_FLAGS=--moss-tools=strip
+echo "== ft-dedup: kept and dropped records per file"
+for part in with without; do
+    w=$out/shards.work/dedup/moss-${part}-plugins
+    echo "moss-${part}-plugins: $(wc -l <"$w.jsonl") kept, $(wc -l <"$w.dups") dropped"
+done
+echo "== the first record as the model sees it (trained tokens between ⟦ and ⟧)"
+head -n 1 "$out/shards.work/dedup/moss-with-plugins.jsonl" | "$O/bin/ft-tokenize" -q -t "$tok" -T baichuan2 |
+    "$O/bin/ft-tokenize" --decode -t "$tok" | head -n 12
+echo "== ft-pack stat $out/shards"
+"$O/bin/ft-pack" stat "$out/shards"

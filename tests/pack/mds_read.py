@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """mds_read.py: an independent reader of an MDS dataset directory, written from the mosaicml/streaming
 specification (MDSWriter, the NDArray encoding, JointWriter's index) and not from ft's C code; prints every
-row as `ft-pack cat` does, so the two can be diffed. Standard library only: zstd through the `zstd` command,
-XXH64 in pure Python. Also checks that index.json and each shard's embedded configuration are byte for byte
+row as `ft-pack cat` does, so the two can be diffed. zstd through Python's `zstandard` module (Debian
+python3-zstandard), or the `zstd` command where the module is missing; XXH64 in pure Python. Also checks that index.json and each shard's embedded configuration are byte for byte
 what Python's json.dumps(obj, sort_keys=True) gives, as MDSWriter writes them.
 
-usage: mds_read.py DIR  (exit 1 with a message on the first mismatch)"""
+usage: mds_read.py DIR  (exit 1 with a message on the first mismatch; FT_MDS_ZSTD=cli forces the command)"""
 import json
 import os
 import struct
 import subprocess
 import sys
+
+try:
+    import zstandard
+except ImportError:
+    zstandard = None
 
 M = (1 << 64) - 1
 P1, P2, P3, P4, P5 = (0x9E3779B185EBCA87, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x85EBCA77C2B2AE63,
@@ -74,6 +79,13 @@ def ndarray(buf, dtype):
     return list(struct.unpack('<%d%s' % (shape[0], 'I' if size == 4 else 'B'), body))
 
 
+def unzstd(blob):
+    """One zstd frame, decompressed; MDS frames carry their content size, which zstandard needs."""
+    if zstandard and os.environ.get('FT_MDS_ZSTD') != 'cli':
+        return zstandard.ZstdDecompressor().decompress(blob)
+    return subprocess.run(['zstd', '-dcq'], input=blob, stdout=subprocess.PIPE, check=True).stdout
+
+
 def main():
     d = sys.argv[1]
     text = open(os.path.join(d, 'index.json'), 'rb').read()
@@ -93,7 +105,7 @@ def main():
         if zd:
             if len(blob) != zd['bytes'] or '%016x' % xxh64(blob) != zd['hashes']['xxh64']:
                 fail('%s: size or xxh64 differ from zip_data' % name)
-            raw = subprocess.run(['zstd', '-dcq'], input=blob, stdout=subprocess.PIPE, check=True).stdout
+            raw = unzstd(blob)
         else:
             raw = blob
         rd = sh['raw_data']

@@ -384,17 +384,7 @@ static void put_mask_list(ft_buf *b, const uint8_t *v, size_t n) {
 }
 
 /* The seq_len ft-pack recorded in the index, or 0. */
-static uint64_t index_seq_len(const ft_mds_index *ix) {
-    cJSON *j;
-    size_t off;
-    uint64_t v = 0;
-    if (ix->ft_json && ft_json_parse(ix->ft_json, strlen(ix->ft_json), &j, &off) == 0) {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seq_len");
-        if (cJSON_IsNumber(s) && s->valuedouble >= 1 && s->valuedouble <= FT_MDS_MAX_ROW) v = (uint64_t)s->valuedouble;
-        cJSON_Delete(j);
-    }
-    return v;
-}
+static uint64_t index_seq_len(const ft_mds_index *ix) { return ft_mds_index_seq_len(ix); }
 
 enum { SUB_STAT, SUB_VERIFY, SUB_CAT };
 
