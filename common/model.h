@@ -25,6 +25,8 @@ typedef struct {
                             stay fp32; NF4 uses double quantization of the absmax) */
     const char *backend; /* "ref" or "cpu" (NULL = "cpu") */
     int nthreads;        /* CPU threads, 0 = the OpenMP default */
+    int nf4_plain_absmax; /* NF4 only: keep the fp32 absmax (no double quantization), as bitsandbytes'
+                             compress_statistics=False; 0 (the default) = double quantization */
 } ft_model_opts;
 
 /* ft_model_opts_default: F32 weights, the cpu backend, default threads, no override. */

@@ -27,6 +27,7 @@ static const char *const op_names[FT_OP_COUNT] = {
     [FT_OP_MATMUL_BACKWARD] = "matmul_backward",
     [FT_OP_LORA_BACKWARD] = "lora_backward",
     [FT_OP_CROSS_ENTROPY_BACKWARD] = "cross_entropy_backward",
+    [FT_OP_ATTENTION_KV] = "attention_kv",
 };
 
 const char *ft_op_name(ft_op op) { return op >= 0 && op < FT_OP_COUNT ? op_names[op] : "?"; }

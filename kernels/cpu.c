@@ -258,6 +258,25 @@ static float att_scores(const float *qt, const float *k, int b, int T, int Hkv, 
     return mx;
 }
 
+/* o (D) = the softmax-weighted sum of the value rows j0..t of kv head kh for query qt (head h), keys and values
+ * at row b of a (B, T, Hkv, D) layout (b = 0 for one sequence); s (t + 1) is scratch. Returns the lse. */
+static float att_query(float *o, const float *qt, const float *k, const float *v, int b, int T, int Hkv,
+                       int kh, int D, int j0, int t, float scale, float slope, float *s) {
+    float mx = att_scores(qt, k, b, T, Hkv, kh, D, j0, t, scale, slope, s);
+    float sum = 0;
+    for (int j = j0; j <= t; j++)
+        sum += s[j] = expf(s[j] - mx);
+    memset(o, 0, (size_t)D * sizeof *o);
+    for (int j = j0; j <= t; j++) {
+        const float *vj = v + (((size_t)b * T + j) * Hkv + kh) * D; /* (D) */
+        float p = s[j] / sum;
+#pragma omp simd
+        for (int d = 0; d < D; d++)
+            o[d] += p * vj[d];
+    }
+    return mx + logf(sum);
+}
+
 static void cpu_attention(ft_backend *be, float *out, float *lse, const float *q, const float *k,
                           const float *v, const int32_t *start, const float *alibi, int B, int T, int H,
                           int Hkv, int D) {
@@ -273,23 +292,28 @@ static void cpu_attention(ft_backend *be, float *out, float *lse, const float *q
             for (int h = 0; h < H; h++)
                 for (int t = 0; t < T; t++) {
                     size_t nt = (size_t)b * T + t;
-                    const float *qt = q + (nt * H + h) * D; /* (D) */
-                    float *o = out + (nt * H + h) * D;      /* (D) */
-                    int kh = h / group, j0 = start[nt];
-                    float mx = att_scores(qt, k, b, T, Hkv, kh, D, j0, t, scale, alibi ? alibi[h] : 0.0f, s);
-                    float sum = 0;
-                    for (int j = j0; j <= t; j++)
-                        sum += s[j] = expf(s[j] - mx);
-                    memset(o, 0, (size_t)D * sizeof *o);
-                    for (int j = j0; j <= t; j++) {
-                        const float *vj = v + (((size_t)b * T + j) * Hkv + kh) * D; /* (D) */
-                        float p = s[j] / sum;
-#pragma omp simd
-                        for (int d = 0; d < D; d++)
-                            o[d] += p * vj[d];
-                    }
-                    if (lse) lse[nt * H + h] = mx + logf(sum);
+                    float l = att_query(out + (nt * H + h) * D, q + (nt * H + h) * D, k, v, b, T, Hkv,
+                                        h / group, D, start[nt], t, scale, alibi ? alibi[h] : 0.0f, s);
+                    if (lse) lse[nt * H + h] = l;
                 }
+        free(s);
+    }
+}
+
+static void cpu_attention_kv(ft_backend *be, float *out, const float *q, const float *k, const float *v,
+                             const float *alibi, int p0, int n, int H, int Hkv, int D) {
+    int group = H / Hkv;
+    float scale = (float)(1.0 / sqrt((double)D));
+    FT_ASSERT(H % Hkv == 0);
+#pragma omp parallel num_threads(nthreads(be))
+    {
+        float *s = malloc(((size_t)p0 + n + 1) * sizeof *s); /* (p0 + n) one score row */
+        FT_ASSERT(s);
+#pragma omp for collapse(2) schedule(dynamic, 4)
+        for (int i = 0; i < n; i++)
+            for (int h = 0; h < H; h++)
+                att_query(out + ((size_t)i * H + h) * D, q + ((size_t)i * H + h) * D, k, v, 0, 0, Hkv,
+                          h / group, D, 0, p0 + i, scale, alibi ? alibi[h] : 0.0f, s);
         free(s);
     }
 }
@@ -486,6 +510,7 @@ static const ft_backend_ops cpu_ops = {
     .rmsnorm = cpu_rmsnorm,
     .rope = cpu_rope,
     .attention = cpu_attention,
+    .attention_kv = cpu_attention_kv,
     .swiglu = cpu_swiglu,
     .matmul = cpu_matmul,
     .lora = cpu_lora,

@@ -109,6 +109,35 @@ static void ref_attention(ft_backend *be, float *out, float *lse, const float *q
     free(p);
 }
 
+static void ref_attention_kv(ft_backend *be, float *out, const float *q, const float *k, const float *v,
+                             const float *alibi, int p0, int n, int H, int Hkv, int D) {
+    (void)be;
+    int group = H / Hkv;
+    double scale = 1.0 / sqrt((double)D);
+    double *p = malloc(((size_t)p0 + n) * sizeof *p); /* (p0 + n) one softmax row */
+    FT_ASSERT(p && H % Hkv == 0);
+    for (int i = 0; i < n; i++)
+        for (int h = 0; h < H; h++) {
+            const float *qi = q + ((size_t)i * H + h) * D; /* (D) */
+            int kh = h / group, t = p0 + i;
+            double mx = -INFINITY, sum = 0;
+            for (int j = 0; j <= t; j++) {
+                p[j] = att_score(qi, k + ((size_t)j * Hkv + kh) * D, D, scale, alibi, h, t, j);
+                if (p[j] > mx) mx = p[j];
+            }
+            for (int j = 0; j <= t; j++)
+                sum += p[j] = exp(p[j] - mx);
+            float *o = out + ((size_t)i * H + h) * D; /* (D) */
+            for (int d = 0; d < D; d++) {
+                double acc = 0;
+                for (int j = 0; j <= t; j++)
+                    acc += p[j] * v[((size_t)j * Hkv + kh) * D + d];
+                o[d] = (float)(acc / sum);
+            }
+        }
+    free(p);
+}
+
 static void ref_swiglu(ft_backend *be, float *out, const float *gate, const float *up, size_t n) {
     (void)be;
     for (size_t i = 0; i < n; i++)
@@ -345,6 +374,7 @@ static const ft_backend_ops ref_ops = {
     .rmsnorm = ref_rmsnorm,
     .rope = ref_rope,
     .attention = ref_attention,
+    .attention_kv = ref_attention_kv,
     .swiglu = ref_swiglu,
     .matmul = ref_matmul,
     .lora = ref_lora,

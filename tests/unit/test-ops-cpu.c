@@ -184,6 +184,21 @@ static void check_attention(int B, int T, int H, int Hkv, int D, int alibi) {
     free(l0), free(l1), free(dout), free(dq0), free(dq1), free(dk0), free(dk1), free(dv0), free(dv1);
 }
 
+/* attention_kv: n new queries over a cache of p0 + n positions, CPU vs reference. */
+static void check_attention_kv(int p0, int n, int H, int Hkv, int D, int alibi) {
+    int P = p0 + n;
+    char name[128];
+    float *q = frand((size_t)n * H * D, 1), *k = frand((size_t)P * Hkv * D, 2), *v = frand((size_t)P * Hkv * D, 1);
+    float *o0 = fbuf((size_t)n * H * D), *o1 = fbuf((size_t)n * H * D), *sl = fbuf(H);
+    ft_alibi_slopes(sl, H);
+    ref->ops->attention_kv(ref, o0, q, k, v, alibi ? sl : NULL, p0, n, H, Hkv, D);
+    cpu->ops->attention_kv(cpu, o1, q, k, v, alibi ? sl : NULL, p0, n, H, Hkv, D);
+    snprintf(name, sizeof name, "attention_kv p0=%d n=%d H=%d Hkv=%d D=%d%s", p0, n, H, Hkv, D,
+             alibi ? " alibi" : "");
+    near(o1, o0, (size_t)n * H * D, 2e-6, name);
+    free(q), free(k), free(v), free(o0), free(o1), free(sl);
+}
+
 int main(void) {
     rng_seed(7);
     if (ft_backend_new("ref", &ref) || ft_backend_new("cpu", &cpu)) {
@@ -198,6 +213,10 @@ int main(void) {
     check_linears();
     check_rows();
     check_attention(1, 1, 1, 1, 2, 0);
+    check_attention_kv(0, 1, 1, 1, 2, 0);
+    check_attention_kv(37, 1, 8, 4, 8, 0);
+    check_attention_kv(100, 29, 6, 2, 16, 1);
+    check_attention_kv(0, 50, 5, 5, 4, 1);
     check_attention(2, 19, 4, 2, 8, 0);
     check_attention(3, 33, 6, 3, 16, 1);
     check_attention(2, 40, 5, 5, 4, 1);

@@ -1,7 +1,7 @@
 /* test-ops-ref.c: what the reference ops mean, on both host backends: RoPE values and its restart per packed
  * document, attention that never crosses documents, GQA equal to repeated KV heads, ALiBi slopes and bias,
  * NF4 / bf16 matmul equal to dequantize-then-fp32, LoRA linear equal to its composition, masked mean
- * cross-entropy, the log-softmax head, the packed-row helpers.
+ * cross-entropy, the log-softmax head, the packed-row helpers, attention over a KV cache.
  * Rule: each property is checked against an independent computation written in the test, not another op. */
 #include <stdio.h>
 
@@ -124,6 +124,26 @@ static void alibi(ft_backend *be) {
     free(q), free(k), free(v), free(o);
 }
 
+/* attention_kv of the last n queries over a cache of P0 + n positions = the last n rows of attention over the
+ * whole sequence (GQA and ALiBi included), so a KV cache changes nothing. */
+static void kv_cache(ft_backend *be) {
+    enum { P0 = 9, n = 4, T = P0 + n, H = 4, Hkv = 2, D = 8 };
+    float *q = frand(T * H * D, 1), *k = frand(T * Hkv * D, 1), *v = frand(T * Hkv * D, 1);
+    float *o = fbuf(T * H * D), *o2 = fbuf(n * H * D), sl[H];
+    int32_t start[T] = {0};
+    ft_alibi_slopes(sl, H);
+    for (int a = 0; a < 2; a++) {
+        be->ops->attention(be, o, NULL, q, k, v, start, a ? sl : NULL, 1, T, H, Hkv, D);
+        be->ops->attention_kv(be, o2, q + P0 * H * D, k, v, a ? sl : NULL, P0, n, H, Hkv, D);
+        near(o2, o + P0 * H * D, n * H * D, 1e-6,
+             a ? "attention_kv equals the last rows of attention (ALiBi)" : "attention_kv equals the last rows "
+                                                                           "of attention");
+    }
+    be->ops->attention_kv(be, o2, q, k, v, NULL, 0, 1, H, Hkv, D);
+    ok(!memcmp(o2, v, D * sizeof *v), "%s attention_kv: the first position sees only itself", be->ops->name);
+    free(q), free(k), free(v), free(o), free(o2);
+}
+
 static void quantized(ft_backend *be) {
     enum { N = 9, I = 200, O = 33, R = 4 };
     float *w = frand(O * I, 1), *x = frand(N * I, 1), *deq = fbuf(O * I), *y = fbuf(N * O), *y2 = fbuf(N * O);
@@ -228,6 +248,7 @@ int main(void) {
         documents(bes[i]);
         gqa(bes[i]);
         alibi(bes[i]);
+        kv_cache(bes[i]);
         quantized(bes[i]);
         losses(bes[i]);
         ft_backend_free(bes[i]);
