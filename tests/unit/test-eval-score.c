@@ -47,7 +47,7 @@ int main(void) {
     ok(near(s.category[3], 0.0) && s.category_n[3] == 1, "Other = 0");
     ok(near(s.hard, 0.5) && s.hard_n == 1, "Hard = the hard subject's accuracy (%g)", s.hard);
 
-    ev_run_info run = {"m", NULL, "tok", "data", "context", "fp32", 5, 1, {10, 11, 12, 13}, 100, 400, 2, 2.0};
+    ev_run_info run = {"m", NULL, "tok", "data", "context", "fp32", 5, 1, {10, 11, 12, 13}, 100, 400, 2, 2.0, 1, 512};
     char preds[3] = {'A', 'C', 0};
     ft_buf b;
     ft_buf_init(&b);
@@ -77,6 +77,8 @@ int main(void) {
         const cJSON *t = cJSON_GetObjectItem(j, "tokens");
         ok(cJSON_GetObjectItem(t, "forwarded")->valueint == 100 && cJSON_GetObjectItem(t, "without_reuse")->valueint == 400,
            "token counts");
+        ok(cJSON_IsTrue(cJSON_GetObjectItem(j, "prefix_reuse")) && cJSON_GetObjectItem(j, "max_length")->valueint == 512,
+           "prefix reuse and the length limit");
         ok(near(cJSON_GetObjectItem(j, "questions_per_second")->valuedouble, 5.0), "questions/s = total / seconds");
         cJSON_Delete(j);
     }

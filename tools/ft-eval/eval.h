@@ -118,6 +118,8 @@ typedef struct {
     uint64_t tokens_forwarded, tokens_without_reuse;
     uint64_t truncated; /* prompts cut to fit the model's positions */
     double seconds;
+    int prefix_reuse;   /* 0 with --no-prefix-reuse */
+    int max_length;     /* prompt length limit in tokens, 0 = none */
 } ev_run_info;
 
 /* ev_report_json: appends the JSON report to out: the run, the summary, every subject (correct, total, acc)

@@ -37,7 +37,7 @@ enum { DEV_AUTO, DEV_CPU, DEV_CUDA };
 typedef struct {
     const char *model, *adapter, *data, *tokenizer, *split, *subjects, *arch;
     const char *json, *submission, *dump;
-    int task, shots, bos, letters, quant, device, threads, verbose, quiet, predictions;
+    int task, shots, bos, letters, quant, device, threads, verbose, quiet, predictions, max_length, no_reuse;
 } options;
 
 static void usage(FILE *f) {
@@ -61,6 +61,11 @@ static void usage(FILE *f) {
           "  -d, --data DIR             the benchmark directory (mapping.json, dev/, and the split's folder)\n"
           "      --split NAME           ceval: val (default) or test; cmmlu: test; mmlu: test (default) or val\n"
           "  -k, --shots K              dev rows before each question, 0..5 (default 5)\n"
+          "      --max-length N         the longest prompt in tokens (default: the model's positions,\n"
+          "                             max_position_embeddings); longer prompts lose tokens from their start,\n"
+          "                             the prefix shared by a subject's questions first (BOS kept)\n"
+          "      --no-prefix-reuse      run every prompt from its first token (the same predictions, slower;\n"
+          "                             for checking the KV cache and for benchmarks)\n"
           "  -s, --subjects LIST        comma-separated subject handles (default: all in mapping.json)\n"
           "      --bos WHEN             start prompts with BOS: auto (as Hugging Face's tokenizer(prompt) does:\n"
           "                             tokenizer_config.json add_bos_token, else yes for SentencePiece, no\n"
@@ -83,7 +88,7 @@ static void usage(FILE *f) {
           f);
 }
 
-enum { O_ARCH = 256, O_QUANT, O_DEVICE, O_SPLIT, O_BOS, O_LETTERS, O_JSON, O_PREDS, O_SUBMIT, O_DUMP };
+enum { O_ARCH = 256, O_QUANT, O_DEVICE, O_SPLIT, O_BOS, O_LETTERS, O_JSON, O_PREDS, O_SUBMIT, O_DUMP, O_MAXLEN, O_NOREUSE };
 
 static int choice(const char *opt, const char *v, const char *const *names) {
     int k = ft_parse_choice(v, names);
@@ -107,6 +112,7 @@ static void parse_options(int argc, char **argv, options *o) {
         {"bos", required_argument, 0, O_BOS},      {"letter-ids", required_argument, 0, O_LETTERS},
         {"json", required_argument, 0, O_JSON},    {"predictions", no_argument, 0, O_PREDS},
         {"submission", required_argument, 0, O_SUBMIT}, {"dump-prompts", required_argument, 0, O_DUMP},
+        {"max-length", required_argument, 0, O_MAXLEN}, {"no-prefix-reuse", no_argument, 0, O_NOREUSE},
         {"quiet", no_argument, 0, 'q'},            {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},             {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
@@ -135,6 +141,8 @@ static void parse_options(int argc, char **argv, options *o) {
         case O_PREDS: o->predictions = 1; break;
         case O_SUBMIT: o->submission = optarg; break;
         case O_DUMP: o->dump = optarg; break;
+        case O_NOREUSE: o->no_reuse = 1; break;
+        case O_MAXLEN: o->max_length = (int)ft_cli_count("max-length", optarg, 2, 1 << 24); break;
         case 'q': o->quiet = 1; break;
         case 'v': o->verbose++; break;
         case 'h': usage(stdout); exit(fclose(stdout) ? 1 : 0);
@@ -368,9 +376,9 @@ static int encode_subject(run *R, const ev_subject *s, seqs *out, ft_buf *why) {
     size_t P = (size_t)R->max_pos;
     if (P && maxlen > P) {
         if (!R->warned++)
-            ft_warn("prompts are longer than the model's %zu positions (%zu tokens in %s): each subject's shared "
-                    "prefix is cut from its start (BOS kept) to fit, so scores are not comparable with full prompts",
-                    P, maxlen, s->handle);
+            ft_warn("prompts are longer than %zu tokens (%s; %zu tokens in %s): each subject's shared prefix is cut "
+                    "from its start (BOS kept) to fit, so scores are not comparable with full prompts",
+                    P, R->o->max_length ? "--max-length" : "the model's positions", maxlen, s->handle);
         size_t cut = maxlen - P, room = common > b ? common - b : 0;
         if (cut > room) cut = room;
         for (size_t j = 0; j < n; j++) {
@@ -408,12 +416,9 @@ static int run_subject(run *R, size_t si, char *preds, ev_count *c, ft_buf *why)
         R->cached = ft_xrealloc(R->cached, need * sizeof *R->cached);
     }
     size_t held = 0; /* tokens of R->cached that the cache holds */
-    if (R->kv) {
-        ft_kvcache_truncate(R->kv, 0);
-    }
     for (size_t j = 0; j < s->nitems; j++) {
         const int32_t *q = S.seq[j];
-        size_t n = S.len[j], keep = lcp(R->cached, held, q, n);
+        size_t n = S.len[j], keep = R->o->no_reuse ? 0 : lcp(R->cached, held, q, n);
         if (keep == n) keep = n - 1; /* the last token must run to give its logits */
         ft_kvcache_truncate(R->kv, (int)keep);
         if ((rc = ft_model_step(R->m, R->kv, q + keep, (int)(n - keep), R->logits, 1)) < 0) {
@@ -440,6 +445,14 @@ out:
 }
 
 static const char *quant_label(int q) { return quant_names[q]; }
+
+/* Prints "cannot load WHAT: 'PATH': REASON", dropping the "'PATH': " that the library's reason may start with. */
+static void load_failed(const char *what, const char *path, const ft_buf *why, int rc) {
+    const char *r = why->len ? why->data : ft_strerror(rc);
+    size_t n = strlen(path);
+    if (r[0] == '\'' && !strncmp(r + 1, path, n) && !strncmp(r + 1 + n, "': ", 3)) r += n + 4;
+    ft_error("cannot load the %s: '%s': %s", what, path, r);
+}
 
 int main(int argc, char **argv) {
     options o;
@@ -490,7 +503,7 @@ int main(int argc, char **argv) {
     const char *tpath = o.tokenizer ? o.tokenizer : o.model;
     ft_buf_clear(&why);
     if ((rc = ft_tokenizer_open(tpath, &R.tk, &why)) < 0) {
-        ft_error("cannot load the tokenizer: '%s': %s", tpath, why.len ? why.data : ft_strerror(rc));
+        load_failed("tokenizer", tpath, &why, rc);
         status = 1;
         goto done;
     }
@@ -501,21 +514,23 @@ int main(int argc, char **argv) {
     double t0 = ft_now();
     ft_buf_clear(&why);
     if ((rc = ft_model_open(o.model, &mo, &R.m, &why)) < 0) {
-        ft_error("cannot load the model: '%s': %s", o.model, why.len ? why.data : ft_strerror(rc));
+        load_failed("model", o.model, &why, rc);
         status = 1;
         goto done;
     }
     if (o.adapter) {
         ft_buf_clear(&why);
         if ((rc = ft_model_load_adapter(R.m, o.adapter, &why)) < 0) {
-            ft_error("cannot load the adapter: '%s': %s", o.adapter, why.len ? why.data : ft_strerror(rc));
+            load_failed("adapter", o.adapter, &why, rc);
             status = 1;
             goto done;
         }
     }
     const ft_model_config *cfg = ft_model_cfg(R.m);
     R.V = cfg->vocab_size;
-    R.max_pos = cfg->max_positions;
+    R.max_pos = o.max_length ? o.max_length : cfg->max_positions;
+    if (o.max_length && cfg->max_positions && o.max_length > cfg->max_positions)
+        ft_warn("--max-length %d goes beyond the model's %d positions", o.max_length, cfg->max_positions);
     ft_verbose("model %s (%s, %d layers, hidden %d, vocab %d, %d positions) loaded in %.2f s as %s", o.model,
                cfg->arch_name, cfg->num_layers, cfg->hidden_size, cfg->vocab_size, cfg->max_positions,
                ft_now() - t0, quant_label(o.quant));
@@ -563,11 +578,11 @@ int main(int argc, char **argv) {
             total, set.nsubj, secs, secs > 0 ? (double)total / secs : 0.0, (unsigned long long)R.forwarded,
             (unsigned long long)R.without_reuse,
             R.without_reuse ? 100.0 * (double)R.forwarded / (double)R.without_reuse : 0.0,
-            R.truncated ? "; some prompts cut to the model's positions" : "");
+            R.truncated ? "; prompts cut to fit" : "");
     if (o.json) {
         ev_run_info info = {o.model, o.adapter, R.tk->path, o.data, letter_names[o.letters], quant_label(o.quant),
                             o.shots, R.bos, {R.letters[0], R.letters[1], R.letters[2], R.letters[3]},
-                            R.forwarded, R.without_reuse, R.truncated, secs};
+                            R.forwarded, R.without_reuse, R.truncated, secs, !o.no_reuse, R.max_pos};
         ft_buf j;
         ft_buf_init(&j);
         ev_report_json(&j, &set, R.counts, &sum, &info, o.predictions ? R.preds : NULL);

@@ -92,7 +92,9 @@ void ev_report_json(ft_buf *b, const ev_set *set, const ev_count *counts, const 
                 run->bos ? "true" : "false");
     put_str(b, run->letter_rule);
     for (int k = 0; k < 4; k++) ft_buf_addf(b, ", \"%c\": %u", 'A' + k, run->letter_ids[k]);
-    ft_buf_addf(b, "},\n  \"tokens\": {\"forwarded\": %llu, \"without_reuse\": %llu, \"truncated_prompts\": %llu},\n",
+    ft_buf_addf(b, "},\n  \"max_length\": %d,\n  \"prefix_reuse\": %s,\n", run->max_length,
+                run->prefix_reuse ? "true" : "false");
+    ft_buf_addf(b, "  \"tokens\": {\"forwarded\": %llu, \"without_reuse\": %llu, \"truncated_prompts\": %llu},\n",
                 (unsigned long long)run->tokens_forwarded, (unsigned long long)run->tokens_without_reuse,
                 (unsigned long long)run->truncated);
     ft_buf_adds(b, "  \"seconds\": ");
