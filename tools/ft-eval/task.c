@@ -212,6 +212,7 @@ static int load_mapping(const char *dir, cJSON **map, ft_buf *path, ft_buf *why)
     if (rc < 0) return ft_fail(why, FT_EPARSE, "%s: malformed JSON at byte %zu", path->data, off);
     if (!cJSON_IsObject(*map) || !(*map)->child) {
         cJSON_Delete(*map);
+        *map = NULL;
         return ft_fail(why, FT_EPARSE, "%s: not an object of subjects", path->data);
     }
     return 0;
