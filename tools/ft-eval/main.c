@@ -75,6 +75,7 @@ static void usage(FILE *f) {
           "                             encode(\"X\"), as Baichuan's and LLaMA-Factory's scripts do)\n"
           "Output:\n"
           "      --json FILE            everything as JSON: run, summary, each subject's correct/total/acc\n"
+          "                             ('-': stdout, instead of the table)\n"
           "      --predictions          the JSON also lists each question's prediction\n"
           "      --submission FILE      C-Eval's submission JSON {subject: {id: letter}} (for --split test)\n"
           "      --dump-prompts FILE    each question's exact prompt text as JSON lines {subject, id, prompt}\n"
@@ -571,7 +572,8 @@ int main(int argc, char **argv) {
 
     ev_summary sum;
     ev_summarize(&set, R.counts, &sum);
-    if (sum.total) ev_report_table(stdout, &set, R.counts, &sum);
+    int json_on_stdout = (o.json && !strcmp(o.json, "-")) || (o.submission && !strcmp(o.submission, "-"));
+    if (sum.total && !json_on_stdout) ev_report_table(stdout, &set, R.counts, &sum);
     else ft_info("the %s split has no answers: predictions only", set.split);
     ft_info("%zu questions, %zu subjects in %.2f s (%.1f questions/s); tokens forwarded %llu, without prefix "
             "reuse %llu (%.1f%%)%s",
