@@ -14,50 +14,58 @@
 
 #define PEFT_PREFIX "base_model.model."
 
-/* The settings of adapter_config.json that ft applies, or a refusal. */
-static int read_config(const char *dir, ft_lora *l, ft_buf *why) {
-    char path[4096], *text = NULL;
-    size_t len = 0, off = 0;
-    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
-    FT_TRY(ft_read_file(path, 1u << 24, &text, &len, why));
+int ft_lora_parse_config(const char *json, size_t n, ft_lora *l, ft_buf *why) {
     cJSON *root = NULL;
+    size_t off = 0;
     int rc = 0;
-    if (ft_json_parse(text, len, &root, &off) != 0 || !cJSON_IsObject(root)) {
-        rc = ft_fail(why, FT_EPARSE, "'%s': malformed JSON at byte %zu", path, off);
-        goto done;
+    if (ft_json_parse(json, n, &root, &off) != 0 || !cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return ft_fail(why, FT_EPARSE, "malformed JSON at byte %zu", off);
     }
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "r");
     const cJSON *alpha = cJSON_GetObjectItemCaseSensitive(root, "lora_alpha");
     const char *type = ft_json_str(root, "peft_type"), *bias = ft_json_str(root, "bias");
-    if (!cJSON_IsNumber(r) || r->valuedouble < 1 || r->valuedouble > 65536 ||
+    int rs = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "use_rslora"));
+    if (!cJSON_IsNumber(r) || !(r->valuedouble >= 1 && r->valuedouble <= 65536) ||
         floor(r->valuedouble) != r->valuedouble) {
-        rc = ft_fail(why, FT_EPARSE, "'%s': \"r\" must be a whole number >= 1", path);
-    } else if (alpha && !cJSON_IsNumber(alpha)) {
-        rc = ft_fail(why, FT_EPARSE, "'%s': \"lora_alpha\" must be a number", path);
+        rc = ft_fail(why, FT_EPARSE, "\"r\" must be a whole number from 1 to 65536");
+    } else if (alpha && !(cJSON_IsNumber(alpha) && fabs(alpha->valuedouble) <= 1e6)) {
+        rc = ft_fail(why, FT_EPARSE, "\"lora_alpha\" must be a number of magnitude <= 1e6");
     } else if (type && strcmp(type, "LORA")) {
-        rc = ft_fail(why, FT_EFORMAT, "'%s': unsupported peft_type '%s' (only LORA)", path, type);
+        rc = ft_fail(why, FT_EFORMAT, "unsupported peft_type '%s' (only LORA)", type);
     } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "fan_in_fan_out"))) {
-        rc = ft_fail(why, FT_EFORMAT, "'%s': fan_in_fan_out is not supported", path);
+        rc = ft_fail(why, FT_EFORMAT, "fan_in_fan_out is not supported");
     } else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "use_dora"))) {
-        rc = ft_fail(why, FT_EFORMAT, "'%s': use_dora (DoRA) is not supported", path);
+        rc = ft_fail(why, FT_EFORMAT, "use_dora (DoRA) is not supported");
     } else if (bias && strcmp(bias, "none")) {
-        rc = ft_fail(why, FT_EFORMAT, "'%s': bias '%s' is not supported (only \"none\")", path, bias);
+        rc = ft_fail(why, FT_EFORMAT, "bias '%s' is not supported (only \"none\")", bias);
     } else {
         static const char *const unsupported[] = {"rank_pattern", "alpha_pattern", "modules_to_save"};
         for (size_t i = 0; i < sizeof unsupported / sizeof *unsupported && !rc; i++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, unsupported[i]);
             if (v && !cJSON_IsNull(v) && !((cJSON_IsObject(v) || cJSON_IsArray(v)) && !v->child))
-                rc = ft_fail(why, FT_EFORMAT, "'%s': %s is not supported", path, unsupported[i]);
+                rc = ft_fail(why, FT_EFORMAT, "%s is not supported", unsupported[i]);
         }
     }
     if (!rc) {
         l->r = (int)r->valuedouble;
         l->alpha = alpha ? alpha->valuedouble : 8.0; /* PEFT's default lora_alpha */
-        int rs = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(root, "use_rslora"));
         l->scale = (float)(l->alpha / (rs ? sqrt((double)l->r) : (double)l->r));
     }
-done:
     cJSON_Delete(root);
+    return rc;
+}
+
+/* dir/adapter_config.json through ft_lora_parse_config, the reason prefixed with the path. */
+static int read_config(const char *dir, ft_lora *l, ft_buf *why) {
+    char path[4096], *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/adapter_config.json", dir);
+    FT_TRY(ft_read_file(path, 1u << 24, &text, &len, why));
+    size_t mark = why ? why->len : 0;
+    if (why) ft_buf_addf(why, "'%s': ", path);
+    int rc = ft_lora_parse_config(text, len, l, why);
+    if (!rc && why) why->len = mark, why->data[mark] = 0; /* no reason: drop the prefix */
     free(text);
     return rc;
 }

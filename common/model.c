@@ -53,7 +53,7 @@ typedef struct {
     float *mid;           /* (N, C) per set: residual after attention */
     float *xn2, *rstd2;   /* (N, C), (N) per set */
     float *gate, *up, *hid; /* (N, F) per set; hid = swiglu(gate, up) */
-    float *xf, *logits;   /* (N, C) final norm, (N, V) */
+    float *xf, *logits;   /* (N, C) final norm, (rows, V) for the rows that get logits */
     int32_t *pos, *start; /* (N) positions and document starts */
     void *mem;
 } ft_acts;
@@ -377,14 +377,15 @@ static void acts_free(ft_backend *be, ft_acts *a) {
     memset(a, 0, sizeof *a);
 }
 
-/* Carves the activations of N tokens (nsets layer sets) out of one backend allocation. */
-static int acts_new(ft_model *m, int N, int nsets, ft_acts *a) {
+/* Carves the activations of N tokens (nsets layer sets, logits for the last out_rows) out of one backend
+ * allocation. */
+static int acts_new(ft_model *m, int N, int nsets, int out_rows, ft_acts *a) {
     const ft_model_config *c = &m->cfg;
     size_t n = (size_t)N, C = (size_t)c->hidden_size, F = (size_t)c->intermediate_size,
            H = (size_t)c->num_heads, KD = (size_t)c->num_kv_heads * c->head_dim, QD = H * c->head_dim;
     size_t per_set = n * (C + 1 + QD + 2 * KD + QD + H + C + C + 1 + 3 * F);
     size_t nres = nsets > 1 ? (size_t)nsets + 1 : 2;
-    size_t total = per_set * nsets + n * (nres * C + C + (size_t)c->vocab_size) + 2 * n; /* floats */
+    size_t total = per_set * nsets + n * (nres * C + C) + (size_t)out_rows * c->vocab_size + 2 * n; /* floats */
     memset(a, 0, sizeof *a);
     a->N = N;
     a->nsets = nsets;
@@ -400,7 +401,7 @@ static int acts_new(ft_model *m, int N, int nsets, ft_acts *a) {
     TAKE(a->k, n * KD * nsets), TAKE(a->v, n * KD * nsets), TAKE(a->att, n * QD * nsets);
     TAKE(a->lse, n * H * nsets), TAKE(a->mid, n * C * nsets), TAKE(a->xn2, n * C * nsets);
     TAKE(a->rstd2, n * nsets), TAKE(a->gate, n * F * nsets), TAKE(a->up, n * F * nsets);
-    TAKE(a->hid, n * F * nsets), TAKE(a->xf, n * C), TAKE(a->logits, n * (size_t)c->vocab_size);
+    TAKE(a->hid, n * F * nsets), TAKE(a->xf, n * C), TAKE(a->logits, (size_t)out_rows * c->vocab_size);
     TAKE(a->pos, n), TAKE(a->start, n);
     for (int l = 0; l <= c->num_layers; l++)
         a->res[l] = p + (nsets > 1 ? (size_t)l : (size_t)(l % 2)) * n * C;
@@ -490,7 +491,7 @@ static void run(ft_model *m, ft_acts *a, const int32_t *ids, const kv_where *kw,
 static int pass(ft_model *m, const int32_t *host, int N, const kv_where *kw, int from_row, float *logits) {
     ft_backend *be = m->be;
     ft_acts a;
-    FT_TRY(acts_new(m, N, 1, &a));
+    FT_TRY(acts_new(m, N, 1, N - from_row, &a));
     int32_t *dids = be_alloc(be, (size_t)N * sizeof *dids);
     if (!dids) {
         acts_free(be, &a);

@@ -6,7 +6,12 @@
  * bitsandbytes does); activations are float32; every op goes through the backend, so the CPU and (later) the
  * CUDA backend run the same code. The forward pass over packed rows keeps what the backward needs
  * (ft-train reuses it); the step forward appends to a KV cache so a shared prompt prefix is computed once
- * (ft-eval, generation). Dimension letters as in kernels/backend.h. */
+ * (ft-eval, generation). Dimension letters as in kernels/backend.h. The bound tensors, the storage rules, the
+ * adapter rules and the measured accuracy are in docs/models.md.
+ * Changes since the first version of this header: ft_model_opts.nf4_plain_absmax (NF4 without double
+ * quantization, to match checkpoints and references made with compress_statistics=False); ft_model_forward's
+ * logits are raw (before log-softmax), as HF's; ft_model_step reads the cache through the backend's
+ * attention_kv op. */
 #ifndef FT_MODEL_H
 #define FT_MODEL_H
 
@@ -49,7 +54,7 @@ ft_backend *ft_model_backend(ft_model *m);
  * fan_in_fan_out or use_dora) with the reason in why. A model holds at most one adapter. */
 int ft_model_load_adapter(ft_model *m, const char *dir, ft_buf *why);
 
-/* ft_model_forward: logits (B, T, V) for B packed rows of T tokens ids (B, T); seq_lens gives each row's
+/* ft_model_forward: logits (B, T, V) (raw, before any softmax) for B packed rows of T tokens ids (B, T); seq_lens gives each row's
  * documents: ndocs[b] lengths starting at seq_lens + doc_off[b] (NULL = one document per row), so
  * positions restart and attention never crosses documents (ft_seq_layout). Returns 0, FT_EINVAL (bad
  * sizes) or FT_ENOMEM. */

@@ -18,12 +18,18 @@
 #include "pointwise.h"
 #include "ref.h"
 
-/* Threads for a parallel region: the handle's count, or the OpenMP default. */
-static int nthreads(const ft_backend *be) {
+enum { THREAD_WORK = 1 << 16 }; /* multiply-adds (or elements) worth a thread: about 10-50 us */
+
+/* Threads for a parallel region doing about work elementary operations: the handle's count (else the OpenMP
+ * default), but no more than one per THREAD_WORK, so the many tiny ops of a one-token step run on one thread
+ * instead of paying for a barrier (which costs milliseconds when another process holds a core). */
+static int nthreads(const ft_backend *be, double work) {
 #ifdef _OPENMP
-    return be && be->nthreads > 0 ? be->nthreads : omp_get_max_threads();
+    int n = be && be->nthreads > 0 ? be->nthreads : omp_get_max_threads();
+    double want = work / THREAD_WORK + 1;
+    return want < n ? (int)want : n;
 #else
-    (void)be;
+    (void)be, (void)work;
     return 1;
 #endif
 }
@@ -128,7 +134,7 @@ static void block(const float *A, int lda, const float *B, int ldb, int mb, int 
  * tiles; each tile asks for its B rows once (scratch per thread) and walks K in KC steps. */
 static void gemm(const ft_backend *be, float *Cm, int ldc, const float *A, int lda, int M, int Nn, int K,
                  rows_fn rows, const void *ctx, float alpha, const float *bias, int accumulate) {
-    int mt = (M + MB - 1) / MB, nt = (Nn + NB - 1) / NB, nth = nthreads(be);
+    int mt = (M + MB - 1) / MB, nt = (Nn + NB - 1) / NB, nth = nthreads(be, (double)M * Nn * K);
     long ntasks = (long)mt * nt;
     if (ntasks == 0) return;
     if (ntasks < nth) nth = (int)ntasks;
@@ -190,7 +196,7 @@ static const float *rows_weight_t(const void *ctx, int j0, int nj, int K, float 
 
 /* dst (cols, rows) = srcᵀ, src (rows, cols). */
 static void transpose(const ft_backend *be, float *dst, const float *src, int rows, int cols) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)rows * cols)) schedule(static)
     for (int c0 = 0; c0 < cols; c0 += 32)
         for (int r = 0; r < rows; r++)
             for (int c = c0; c < cols && c < c0 + 32; c++)
@@ -205,14 +211,14 @@ static int cpu_supports(const ft_backend *be, ft_op op, ft_wtype wt) {
 }
 
 static void cpu_embedding(ft_backend *be, float *out, const int32_t *ids, const ft_weight *wte, int N) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * wte->in)) schedule(static)
     for (int n = 0; n < N; n++)
         ft_embedding_row(out + (size_t)n * wte->in, ids[n], wte); /* (C) */
 }
 
 static void cpu_rmsnorm(ft_backend *be, float *out, float *rstd, const float *x, const float *w, int N, int C,
                         float eps) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * C)) schedule(static)
     for (int n = 0; n < N; n++) {
         float r = ft_rmsnorm_row(out + (size_t)n * C, x + (size_t)n * C, w, C, eps); /* (C) rows */
         if (rstd) rstd[n] = r;
@@ -222,7 +228,7 @@ static void cpu_rmsnorm(ft_backend *be, float *out, float *rstd, const float *x,
 /* The rotation of ref.c, with each token's cos/sin computed once for all its heads. */
 static void cpu_rope_rotate(const ft_backend *be, float *x, const int32_t *pos, int N, int nh, int D,
                             float theta, double sign) {
-#pragma omp parallel num_threads(nthreads(be))
+#pragma omp parallel num_threads(nthreads(be, (double)N * nh * D))
     {
         float *cs = malloc(((size_t)D + 1) * sizeof *cs); /* (2, D/2) cos, sin */
         FT_ASSERT(cs);
@@ -245,6 +251,129 @@ static void cpu_rope_backward(ft_backend *be, float *dx, const int32_t *pos, int
     cpu_rope_rotate(be, dx, pos, N, nh, D, theta, -1.0);
 }
 
+/* e^x for finite x <= 0 (softmax terms), within about 2 float ulps: 2^n e^r with n = round(x / ln 2) and
+ * |r| <= ln 2 / 2, e^r by its Taylor polynomial to degree 7 (truncation < 6e-9 relative); below 2^-126
+ * (x < -87.7) it gives 0 instead of a subnormal. No float compare (which -ftrapping-math keeps from being
+ * if-converted), so loops over it vectorize. */
+static inline float exp_neg(float x) {
+    float n = (x * 1.44269504f + 12582912.0f) - 12582912.0f; /* round to nearest through 1.5 * 2^23 */
+    float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;   /* ln 2 in two parts: exact n * hi */
+    float p = 1.0f / 5040 + r * (1.0f / 40320);
+    p = 1.0f / 720 + r * p;
+    p = 1.0f / 120 + r * p;
+    p = 1.0f / 24 + r * p;
+    p = 1.0f / 6 + r * p;
+    p = 0.5f + r * p;
+    p = 1.0f + r * (1.0f + r * p);
+    int32_t ni = (int32_t)n;
+    ni = ni < -127 ? -127 : ni; /* 2^-127 -> bits 0 = 0.0f */
+    union {
+        int32_t i;
+        float f;
+    } scale = {.i = (ni + 127) * (1 << 23)};
+    return p * scale.f;
+}
+
+/* One attention tile: queries [i0, i1) of one sequence, all query heads of kv head kh. Query i sits at
+ * position off + i, reads q row qrow0 + i and keys j0 .. off + i (j0 = start[qrow0 + i], or 0 without
+ * start) at rows krow0 + j of k, v. The keys and values of kv head kh are first transposed into kt, vt
+ * (D, off + i1), so every inner loop runs over contiguous keys. s (off + i1) is scratch. */
+__attribute__((target_clones("avx2", "default"))) static void
+att_tile(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *start,
+         const float *alibi, size_t qrow0, size_t krow0, int off, int i0, int i1, int H, int Hkv, int kh, int D,
+         float *kt, float *vt, float *s) {
+    int group = H / Hkv, L = off + i1;
+    float scale = (float)(1.0 / sqrt((double)D));
+    for (int j = 0; j < L; j++)
+        for (int d = 0; d < D; d++) {
+            size_t at = ((krow0 + j) * Hkv + kh) * D + d;
+            kt[(size_t)d * L + j] = k[at];
+            vt[(size_t)d * L + j] = v[at];
+        }
+    for (int i = i0; i < i1; i++)
+        for (int h = kh * group; h < (kh + 1) * group; h++) {
+            size_t qi = ((qrow0 + i) * H + h) * D;
+            int t = off + i, j0 = start ? start[qrow0 + i] : 0;
+            float slope = alibi ? alibi[h] : 0.0f, mx = -INFINITY, sum = 0;
+#pragma omp simd
+            for (int j = j0; j <= t; j++)
+                s[j] = 0;
+            for (int d = 0; d < D; d++) {
+                float qd = q[qi + d];
+                const float *kd = kt + (size_t)d * L;
+#pragma omp simd
+                for (int j = j0; j <= t; j++)
+                    s[j] += qd * kd[j];
+            }
+#pragma omp simd reduction(max : mx)
+            for (int j = j0; j <= t; j++) {
+                s[j] = s[j] * scale - slope * (float)(t - j);
+                mx = s[j] > mx ? s[j] : mx;
+            }
+#pragma omp simd
+            for (int j = j0; j <= t; j++)
+                s[j] = exp_neg(s[j] - mx);
+#pragma omp simd reduction(+ : sum)
+            for (int j = j0; j <= t; j++)
+                sum += s[j];
+            for (int d = 0; d < D; d++) {
+                const float *vd = vt + (size_t)d * L;
+                float acc = 0;
+#pragma omp simd reduction(+ : acc)
+                for (int j = j0; j <= t; j++)
+                    acc += s[j] * vd[j];
+                out[qi + d] = acc / sum;
+            }
+            if (lse) lse[(qrow0 + i) * H + h] = mx + logf(sum);
+        }
+}
+
+enum { ATT_TILE = 64 }; /* queries per attention task */
+
+/* Tasks (row, kv head, tile of queries), each with its own transposed keys and values. */
+static void cpu_attention(ft_backend *be, float *out, float *lse, const float *q, const float *k,
+                          const float *v, const int32_t *start, const float *alibi, int B, int T, int H,
+                          int Hkv, int D) {
+    int tiles = (T + ATT_TILE - 1) / ATT_TILE;
+    long ntasks = (long)B * Hkv * tiles;
+    FT_ASSERT(H % Hkv == 0);
+#pragma omp parallel num_threads(nthreads(be, (double)B * H * T * T * D))
+    {
+        float *kt = malloc(((size_t)2 * D + 1) * T * sizeof *kt + sizeof *kt); /* (2, D, T) + (T) */
+        FT_ASSERT(kt);
+#pragma omp for schedule(dynamic)
+        for (long task = ntasks - 1; task >= 0; task--) { /* the long tiles (last rows) first */
+            int tile = (int)(task % tiles), kh = (int)(task / tiles % Hkv), b = (int)(task / tiles / Hkv);
+            int i0 = tile * ATT_TILE, i1 = i0 + ATT_TILE < T ? i0 + ATT_TILE : T;
+            att_tile(out, lse, q, k, v, start, alibi, (size_t)b * T, (size_t)b * T, 0, i0, i1, H, Hkv, kh, D,
+                     kt, kt + (size_t)D * i1, kt + (size_t)2 * D * i1);
+        }
+        free(kt);
+    }
+}
+
+static void cpu_attention_kv(ft_backend *be, float *out, const float *q, const float *k, const float *v,
+                             const float *alibi, int p0, int n, int H, int Hkv, int D) {
+    int tiles = (n + ATT_TILE - 1) / ATT_TILE;
+    long ntasks = (long)Hkv * tiles;
+    size_t P = (size_t)p0 + n;
+    FT_ASSERT(H % Hkv == 0);
+#pragma omp parallel num_threads(nthreads(be, (double)n * H * P * D))
+    {
+        float *kt = malloc(((size_t)2 * D + 1) * P * sizeof *kt + sizeof *kt); /* (2, D, P) + (P) */
+        FT_ASSERT(kt);
+#pragma omp for schedule(dynamic)
+        for (long task = ntasks - 1; task >= 0; task--) {
+            int tile = (int)(task % tiles), kh = (int)(task / tiles);
+            int i0 = tile * ATT_TILE, i1 = i0 + ATT_TILE < n ? i0 + ATT_TILE : n;
+            size_t L = (size_t)p0 + i1;
+            att_tile(out, NULL, q, k, v, NULL, alibi, 0, 0, p0, i0, i1, H, Hkv, kh, D, kt, kt + (size_t)D * L,
+                     kt + (size_t)2 * D * L);
+        }
+        free(kt);
+    }
+}
+
 /* Scores of query t (head h) against keys start..t into s (T), scaled, with the ALiBi bias; returns the max.
  */
 static float att_scores(const float *qt, const float *k, int b, int T, int Hkv, int kh, int D, int j0, int t,
@@ -258,66 +387,6 @@ static float att_scores(const float *qt, const float *k, int b, int T, int Hkv, 
     return mx;
 }
 
-/* o (D) = the softmax-weighted sum of the value rows j0..t of kv head kh for query qt (head h), keys and values
- * at row b of a (B, T, Hkv, D) layout (b = 0 for one sequence); s (t + 1) is scratch. Returns the lse. */
-static float att_query(float *o, const float *qt, const float *k, const float *v, int b, int T, int Hkv,
-                       int kh, int D, int j0, int t, float scale, float slope, float *s) {
-    float mx = att_scores(qt, k, b, T, Hkv, kh, D, j0, t, scale, slope, s);
-    float sum = 0;
-    for (int j = j0; j <= t; j++)
-        sum += s[j] = expf(s[j] - mx);
-    memset(o, 0, (size_t)D * sizeof *o);
-    for (int j = j0; j <= t; j++) {
-        const float *vj = v + (((size_t)b * T + j) * Hkv + kh) * D; /* (D) */
-        float p = s[j] / sum;
-#pragma omp simd
-        for (int d = 0; d < D; d++)
-            o[d] += p * vj[d];
-    }
-    return mx + logf(sum);
-}
-
-static void cpu_attention(ft_backend *be, float *out, float *lse, const float *q, const float *k,
-                          const float *v, const int32_t *start, const float *alibi, int B, int T, int H,
-                          int Hkv, int D) {
-    int group = H / Hkv;
-    float scale = (float)(1.0 / sqrt((double)D));
-    FT_ASSERT(H % Hkv == 0);
-#pragma omp parallel num_threads(nthreads(be))
-    {
-        float *s = malloc(((size_t)T + 1) * sizeof *s); /* (T) one score row */
-        FT_ASSERT(s);
-#pragma omp for collapse(3) schedule(dynamic, 16)
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < H; h++)
-                for (int t = 0; t < T; t++) {
-                    size_t nt = (size_t)b * T + t;
-                    float l = att_query(out + (nt * H + h) * D, q + (nt * H + h) * D, k, v, b, T, Hkv,
-                                        h / group, D, start[nt], t, scale, alibi ? alibi[h] : 0.0f, s);
-                    if (lse) lse[nt * H + h] = l;
-                }
-        free(s);
-    }
-}
-
-static void cpu_attention_kv(ft_backend *be, float *out, const float *q, const float *k, const float *v,
-                             const float *alibi, int p0, int n, int H, int Hkv, int D) {
-    int group = H / Hkv;
-    float scale = (float)(1.0 / sqrt((double)D));
-    FT_ASSERT(H % Hkv == 0);
-#pragma omp parallel num_threads(nthreads(be))
-    {
-        float *s = malloc(((size_t)p0 + n + 1) * sizeof *s); /* (p0 + n) one score row */
-        FT_ASSERT(s);
-#pragma omp for collapse(2) schedule(dynamic, 4)
-        for (int i = 0; i < n; i++)
-            for (int h = 0; h < H; h++)
-                att_query(out + ((size_t)i * H + h) * D, q + ((size_t)i * H + h) * D, k, v, 0, 0, Hkv,
-                          h / group, D, 0, p0 + i, scale, alibi ? alibi[h] : 0.0f, s);
-        free(s);
-    }
-}
-
 /* One task per (row, kv head): it alone writes that head's dk, dv and the dq of its query heads. */
 static void cpu_attention_backward(ft_backend *be, float *dq, float *dk, float *dv, const float *dout,
                                    const float *q, const float *k, const float *v, const float *out,
@@ -325,7 +394,7 @@ static void cpu_attention_backward(ft_backend *be, float *dq, float *dk, float *
                                    int H, int Hkv, int D) {
     int group = H / Hkv;
     float scale = (float)(1.0 / sqrt((double)D));
-#pragma omp parallel num_threads(nthreads(be))
+#pragma omp parallel num_threads(nthreads(be, (double)B * H * T * T * D))
     {
         float *s = malloc(((size_t)T + 1) * sizeof *s); /* (T) */
         FT_ASSERT(s);
@@ -355,14 +424,14 @@ static void cpu_attention_backward(ft_backend *be, float *dq, float *dk, float *
 }
 
 static void cpu_swiglu(ft_backend *be, float *out, const float *gate, const float *up, size_t n) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)n)) schedule(static)
     for (size_t i = 0; i < n; i++)
         out[i] = ft_swiglu1(gate[i], up[i]);
 }
 
 static void cpu_swiglu_backward(ft_backend *be, float *dgate, float *dup, const float *dout,
                                 const float *gate, const float *up, size_t n) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)n)) schedule(static)
     for (size_t i = 0; i < n; i++)
         ft_swiglu1_backward(dout[i], gate[i], up[i], dgate ? dgate + i : NULL, dup ? dup + i : NULL);
 }
@@ -373,7 +442,7 @@ static void cpu_matmul(ft_backend *be, float *y, const float *x, const ft_weight
 }
 
 static void cpu_add(ft_backend *be, float *y, const float *x, size_t n) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)n)) schedule(static)
     for (size_t i = 0; i < n; i++)
         y[i] += x[i];
 }
@@ -404,7 +473,7 @@ static void cpu_matmul_backward(ft_backend *be, float *dx, float *dW, float *dbi
         free(xt);
     }
     if (dbias) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * O)) schedule(static)
         for (int o = 0; o < O; o++)
             dbias[o] += ft_col_sum(dy, N, O, o);
     }
@@ -443,7 +512,7 @@ static void cpu_head(ft_backend *be, float *logp, const float *x, const float *w
     cpu_rmsnorm(be, xn, NULL, x, w, N, C, eps);
     cpu_matmul(be, logp, xn, W, NULL, N);
     free(xn);
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * V)) schedule(static)
     for (int n = 0; n < N; n++) {
         float *z = logp + (size_t)n * V, l = ft_logsumexp_row(z, V); /* (V) */
         for (int i = 0; i < V; i++)
@@ -455,7 +524,7 @@ static float cpu_cross_entropy(ft_backend *be, float *losses, const float *logit
                                int N, int V) {
     double total = 0;
     int count = 0;
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static) reduction(+ : total, count)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * V)) schedule(static) reduction(+ : total, count)
     for (int n = 0; n < N; n++) {
         float l = 0;
         if (targets[n] >= 0) {
@@ -472,7 +541,7 @@ static float cpu_cross_entropy(ft_backend *be, float *losses, const float *logit
 
 static void cpu_cross_entropy_backward(ft_backend *be, float *dlogits, const float *logits,
                                        const int32_t *targets, float dloss, int N, int V) {
-#pragma omp parallel for num_threads(nthreads(be)) schedule(static)
+#pragma omp parallel for num_threads(nthreads(be, (double)N * V)) schedule(static)
     for (int n = 0; n < N; n++) /* (V) rows */
         if (targets[n] >= 0)
             ft_xent_row_backward(dlogits + (size_t)n * V, logits + (size_t)n * V, V, targets[n], dloss);
@@ -481,7 +550,7 @@ static void cpu_cross_entropy_backward(ft_backend *be, float *dlogits, const flo
 /* The reference's rmsnorm backward, threaded over rows; dw through per-thread partial sums. */
 static void cpu_rmsnorm_backward(ft_backend *be, float *dx, float *dw, const float *dout, const float *x,
                                  const float *w, const float *rstd, int N, int C) {
-    int nth = nthreads(be);
+    int nth = nthreads(be, (double)N * C);
     float *part = dw ? calloc((size_t)nth * C + 1, sizeof *part) : NULL; /* (threads, C) */
     FT_ASSERT(!dw || part);
 #pragma omp parallel num_threads(nth)

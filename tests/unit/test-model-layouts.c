@@ -43,7 +43,7 @@ static void check_layout(const char *layout, const char *refdir, const char *arc
     double e = fx_max_err(&f, lg, want), loss = fx_loss(&f, ft_model_backend(m), lg);
     float *wl = fx_floats(&f, "loss");
     if (!strcmp(backend, "cpu") && quant == FT_WTYPE_F32 && e > worst_logits) worst_logits = e;
-    ok(e <= tol, "%s: logits max abs error %.3g <= %.0e", label, e, tol);
+    ok(e <= tol, "%s: logits max abs error %.3g <= %.2g", label, e, tol);
     ok(fabs(loss - *wl) <= tol, "%s: loss %.6f vs reference %.6f", label, loss, *wl);
     free(want), free(wl);
 
@@ -58,7 +58,7 @@ static void check_layout(const char *layout, const char *refdir, const char *arc
         ok(fx_forward(&f, m, lg) == 0, "%s: forward with LoRA", layout);
         e = fx_max_err(&f, lg, want), loss = fx_loss(&f, ft_model_backend(m), lg);
         if (!strcmp(backend, "cpu") && quant == FT_WTYPE_F32 && e > worst_lora) worst_lora = e;
-        ok(e <= tol, "%s: LoRA logits max abs error %.3g <= %.0e", label, e, tol);
+        ok(e <= tol, "%s: LoRA logits max abs error %.3g <= %.2g", label, e, tol);
         ok(fabs(loss - *wl) <= tol, "%s: LoRA loss %.6f vs reference %.6f", label, loss, *wl);
         is_int(ft_model_load_adapter(m, ad, NULL), FT_EINVAL, "%s: a second adapter is refused", layout);
         free(want), free(wl);

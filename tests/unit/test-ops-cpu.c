@@ -213,10 +213,12 @@ int main(void) {
     check_linears();
     check_rows();
     check_attention(1, 1, 1, 1, 2, 0);
+    check_attention(2, 150, 4, 2, 8, 1); /* several tiles of 64 queries, documents across them */
     check_attention_kv(0, 1, 1, 1, 2, 0);
     check_attention_kv(37, 1, 8, 4, 8, 0);
     check_attention_kv(100, 29, 6, 2, 16, 1);
     check_attention_kv(0, 50, 5, 5, 4, 1);
+    check_attention_kv(30, 130, 4, 2, 8, 1); /* several tiles of 64 queries */
     check_attention(2, 19, 4, 2, 8, 0);
     check_attention(3, 33, 6, 3, 16, 1);
     check_attention(2, 40, 5, 5, 4, 1);
