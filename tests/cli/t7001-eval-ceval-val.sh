@@ -2,7 +2,8 @@
 # t7001-eval-ceval-val: ft-eval on the real stories260K Llama (tok512 SentencePiece) over the full C-Eval val split
 # runs to completion with 52 subjects and 1,346 questions; the question- and subject-weighted averages, the
 # category means and Hard agree with a recount from --json and with the table; the KV-cache prefix reuse gives
-# the predictions of full recomputation with fewer tokens; BOS, letter-id rules, the length limit, an adapter,
+# the predictions of full recomputation with fewer tokens; BOS (tokenizer_config.json too), letter-id rules, the
+# length limit, bf16 and NF4 weights, an adapter,
 # CMMLU and MMLU. --max-length 64 keeps the full run to seconds on 2 cores.
 . "$(dirname "$0")/lib.sh"
 
@@ -93,6 +94,22 @@ test_expect_success 'BOS: auto adds <s> for SentencePiece; --bos no does not; le
     jq -e ".bos == true and .letter_ids.rule == \"context\"" b1.json &&
     jq -e ".bos == false and .letter_ids.rule == \"encode\"" b2.json &&
     jq -e "[.letter_ids.A, .letter_ids.B, .letter_ids.C, .letter_ids.D] | unique | length == 4" b1.json
+'
+
+test_expect_success 'BOS auto follows tokenizer_config.json add_bos_token beside the tokenizer' '
+    mkdir tk && ln -s "$tok" tk/tokenizer.model && echo "{\"add_bos_token\": false}" >tk/tokenizer_config.json &&
+    ft-eval --threads 1 --model "$model" --tokenizer tk "${ceval[@]}" --subjects middle_school_geography \
+        --max-length 32 --json t1.json -v >/dev/null 2>err &&
+    jq -e ".bos == false" t1.json && grep -q "BOS no (tokenizer_config.json add_bos_token)" err &&
+    ft-eval --threads 1 --model "$model" --tokenizer tk/tokenizer.model "${ceval[@]}" \
+        --subjects middle_school_geography --max-length 32 --json t2.json >/dev/null 2>&1 &&
+    jq -e ".bos == false" t2.json
+'
+
+test_expect_success '--quant bf16 and nf4 runs complete' '
+    ev "${ceval[@]}" --subjects middle_school_geography --max-length 32 --quant bf16 --json q1.json >/dev/null 2>&1 &&
+    ev "${ceval[@]}" --subjects middle_school_geography --max-length 32 --quant nf4 --json q2.json >/dev/null 2>&1 &&
+    jq -e ".quant == \"bf16\" and .summary.total == 12" q1.json && jq -e ".quant == \"nf4\" and .summary.total == 12" q2.json
 '
 
 test_expect_success 'a LoRA adapter loads and the run completes' '
