@@ -3,8 +3,7 @@
 # runs to completion with 52 subjects and 1,346 questions; the question- and subject-weighted averages, the
 # category means and Hard agree with a recount from --json and with the table; the KV-cache prefix reuse gives
 # the predictions of full recomputation with fewer tokens; BOS (tokenizer_config.json too), letter-id rules, the
-# length limit, bf16 and NF4 weights, an adapter,
-# CMMLU and MMLU. --max-length 64 keeps the full run to seconds on 2 cores.
+# length limit, bf16 and NF4 weights, an adapter, CMMLU and MMLU. --max-length 64 keeps the full run to seconds.
 . "$(dirname "$0")/lib.sh"
 
 if ! need_data data/ceval/mapping.json models/stories260K/hf/config.json models/stories260K/tok512.model; then
