@@ -95,7 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (rc < 0) {
         CHECK(why.len > 0, "a failure says why");
     } else {
-        for (size_t b = 0; b < set.nbad; b++) CHECK(set.bad[b].file && set.bad[b].line >= 1 && set.bad[b].why, "bad row");
+        for (size_t b = 0; b < set.nbad; b++)
+            CHECK(set.bad[b].file && set.bad[b].line >= 1 && set.bad[b].why, "bad row");
         for (size_t i = 0; i < set.nsubj; i++) {
             const ev_subject *s = &set.subj[i];
             CHECK(s->handle && s->name && s->category >= 0 && s->category < set.ncategories, "subject");

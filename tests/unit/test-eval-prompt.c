@@ -33,13 +33,18 @@ int main(void) {
            "一加一等于____。\nA. 1\nB. 2\nC. 3\nD. 4\n答案：B\n\n"
            "多行\n题目\nA. 甲\nB. 乙\nC.  丙\nD. 丁\"\n答案：D\n\n"
            "问题？\nA. A项\nB. B项\nC. C项\nD. D项\n答案：",
-           "C-Eval: header with the Chinese name, 2 shots in file order, the question ending in the full-width cue");
+           "C-Eval: header with the Chinese name, 2 shots in file order, the question ending in the "
+           "full-width cue");
 
-    is_str(render(&b, EV_CEVAL, &s, 0, NULL), "以下是中国关于高中物理考试的单项选择题，请选出其中的正确答案。\n\n", "C-Eval 0-shot: the header alone");
+    is_str(render(&b, EV_CEVAL, &s, 0, NULL),
+           "以下是中国关于高中物理考试的单项选择题，请选出其中的正确答案。\n\n",
+           "C-Eval 0-shot: the header alone");
 
-    ok(strstr(render(&b, EV_CEVAL, &s, 1, NULL), "答案：B\n\n") && !strstr(b.data, "多行"), "C-Eval 1-shot: only the first dev row");
+    ok(strstr(render(&b, EV_CEVAL, &s, 1, NULL), "答案：B\n\n") && !strstr(b.data, "多行"),
+       "C-Eval 1-shot: only the first dev row");
 
-    ok(strstr(render(&b, EV_CEVAL, &s, 5, NULL), "答案：D\n\n") != NULL && b.len > 0, "more shots than dev rows: every dev row, no more");
+    ok(strstr(render(&b, EV_CEVAL, &s, 5, NULL), "答案：D\n\n") != NULL && b.len > 0,
+       "more shots than dev rows: every dev row, no more");
 
     ev_subject cm = {"agronomy", "农学", 0, 0, dev, 1, &q, 1};
     is_str(render(&b, EV_CMMLU, &cm, 1, &q),
@@ -60,7 +65,8 @@ int main(void) {
     for (int t = 0; t < EV_NTASKS; t++) {
         ft_buf_clear(&b);
         ev_prompt_letter_context(&b, (ev_task)t, 'A');
-        is_str(b.data, want[t], "%s letter context is the cue and the letter as a shot writes it", ev_task_names[t]);
+        is_str(b.data, want[t], "%s letter context is the cue and the letter as a shot writes it",
+               ev_task_names[t]);
     }
     ft_buf_clear(&b);
     ev_prompt_letter_context(&b, EV_CEVAL, 'D');

@@ -1,7 +1,7 @@
 /* test-eval-score: the prediction rule (argmax of the four letter logits, first on ties, NaN never wins) and
  * the scores: subject accuracy, category means over subjects, Hard, the average over subjects (official) and
- * over questions, subjects without questions left out; the JSON report and the submission JSON parse and carry
- * the same numbers. */
+ * over questions, subjects without questions left out; the JSON report and the submission JSON parse and
+ * carry the same numbers. */
 #include <math.h>
 #include <string.h>
 
@@ -43,11 +43,13 @@ int main(void) {
        s.avg_subjects);
     ok(near(s.category[0], 0.75) && s.category_n[0] == 2, "STEM = mean(0.5, 1) (%g)", s.category[0]);
     ok(isnan(s.category[1]) && s.category_n[1] == 0, "a category without subjects is NaN");
-    ok(isnan(s.category[2]) && s.category_n[2] == 0, "a subject without questions is left out of its category");
+    ok(isnan(s.category[2]) && s.category_n[2] == 0,
+       "a subject without questions is left out of its category");
     ok(near(s.category[3], 0.0) && s.category_n[3] == 1, "Other = 0");
     ok(near(s.hard, 0.5) && s.hard_n == 1, "Hard = the hard subject's accuracy (%g)", s.hard);
 
-    ev_run_info run = {"m", NULL, "tok", "data", "context", "fp32", 5, 1, {10, 11, 12, 13}, 100, 400, 2, 2.0, 1, 512};
+    ev_run_info run = {"m", NULL, "tok", "data", "context", "fp32", 5, 1, {10, 11, 12, 13}, 100, 400, 2, 2.0,
+                       1, 512};
     char preds[3] = {'A', 'C', 0};
     ft_buf b;
     ft_buf_init(&b);
@@ -66,8 +68,8 @@ int main(void) {
         const cJSON *subs = cJSON_GetObjectItem(j, "subjects");
         is_int(cJSON_GetArraySize(subs), 4, "every subject listed");
         const cJSON *a = cJSON_GetArrayItem(subs, 0);
-        ok(cJSON_GetObjectItem(a, "correct")->valueint == 1 && cJSON_GetObjectItem(a, "total")->valueint == 2 &&
-               cJSON_IsTrue(cJSON_GetObjectItem(a, "hard")),
+        ok(cJSON_GetObjectItem(a, "correct")->valueint == 1 &&
+               cJSON_GetObjectItem(a, "total")->valueint == 2 && cJSON_IsTrue(cJSON_GetObjectItem(a, "hard")),
            "subject counts and hard flag");
         const cJSON *p = cJSON_GetArrayItem(cJSON_GetObjectItem(a, "predictions"), 1);
         ok(p && !strcmp(cJSON_GetObjectItem(p, "pred")->valuestring, "C") &&
@@ -75,11 +77,14 @@ int main(void) {
                !strcmp(cJSON_GetObjectItem(p, "id")->valuestring, "1"),
            "per-question predictions with id and answer");
         const cJSON *t = cJSON_GetObjectItem(j, "tokens");
-        ok(cJSON_GetObjectItem(t, "forwarded")->valueint == 100 && cJSON_GetObjectItem(t, "without_reuse")->valueint == 400,
+        ok(cJSON_GetObjectItem(t, "forwarded")->valueint == 100 &&
+               cJSON_GetObjectItem(t, "without_reuse")->valueint == 400,
            "token counts");
-        ok(cJSON_IsTrue(cJSON_GetObjectItem(j, "prefix_reuse")) && cJSON_GetObjectItem(j, "max_length")->valueint == 512,
+        ok(cJSON_IsTrue(cJSON_GetObjectItem(j, "prefix_reuse")) &&
+               cJSON_GetObjectItem(j, "max_length")->valueint == 512,
            "prefix reuse and the length limit");
-        ok(near(cJSON_GetObjectItem(j, "questions_per_second")->valuedouble, 5.0), "questions/s = total / seconds");
+        ok(near(cJSON_GetObjectItem(j, "questions_per_second")->valuedouble, 5.0),
+           "questions/s = total / seconds");
         cJSON_Delete(j);
     }
     ft_buf_clear(&b);

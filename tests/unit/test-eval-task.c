@@ -64,7 +64,8 @@ int main(void) {
     is_str(s->name, "物理", "its Chinese name");
     is_str(set.categories[s->category], "STEM", "its category");
     ok(!s->hard && set.subj[1].hard, "high_school_physics is in C-Eval Hard, physics is not");
-    is_str(set.categories[set.subj[2].category], "Social Sciences", "'Social Science' is the Social Sciences category");
+    is_str(set.categories[set.subj[2].category], "Social Sciences",
+           "'Social Science' is the Social Sciences category");
     is_int(s->ndev, 2, "two dev rows");
     is_str(s->dev[0].q, "two\r\nlines", "a quoted field keeps its CRLF line break, as pandas does");
     is_str(s->dev[1].opt[0], "x, y", "a quoted comma");
@@ -78,15 +79,16 @@ int main(void) {
     if (set.nbad == 2) {
         ok(strstr(set.bad[0].file, "val/physics_val.csv") && set.bad[0].line == 3, "bad answer at val:3");
         ok(strstr(set.bad[0].why, "answer 'E'") != NULL, "reason names the answer (%s)", set.bad[0].why);
-        ok(set.bad[1].line == 4 && strstr(set.bad[1].why, "5 fields, the header has 7") != NULL, "short row at val:4 (%s)",
-           set.bad[1].why);
+        ok(set.bad[1].line == 4 && strstr(set.bad[1].why, "5 fields, the header has 7") != NULL,
+           "short row at val:4 (%s)", set.bad[1].why);
     }
     is_int(ev_set_questions(&set), 4, "questions over all subjects");
     ev_set_release(&set);
 
     rc = ev_set_load(&set, EV_CEVAL, dir, "test", "physics", &why);
     is_int(rc, 0, "C-Eval test split with --subjects");
-    ok(set.nsubj == 1 && set.subj[0].nitems == 2 && set.subj[0].items[0].answer == 0, "test rows have no answer");
+    ok(set.nsubj == 1 && set.subj[0].nitems == 2 && set.subj[0].items[0].answer == 0,
+       "test rows have no answer");
     ev_set_release(&set);
 
     rc = ev_set_load(&set, EV_CEVAL, dir, NULL, "law,high_school_physics", &why);

@@ -67,7 +67,8 @@ extern const char *const ev_ceval_hard[];
  * listed in set->bad. Returns 0, or FT_EIO (a missing directory or file, named in why), FT_EPARSE
  * (mapping.json malformed, a CSV header without the expected columns), FT_EINVAL (an unknown subject or
  * split, named in why). set is released on failure too. */
-int ev_set_load(ev_set *set, ev_task task, const char *dir, const char *split, const char *subjects, ft_buf *why);
+int ev_set_load(ev_set *set, ev_task task, const char *dir, const char *split, const char *subjects,
+                ft_buf *why);
 void ev_set_release(ev_set *set);
 /* The number of questions over all subjects. */
 size_t ev_set_questions(const ev_set *set);

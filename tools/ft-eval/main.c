@@ -1,7 +1,8 @@
 /* ft-eval: C-Eval, CMMLU and MMLU few-shot accuracy of a model (and a LoRA adapter) on the CPU backend.
- * Rule: main.c owns options, the tokenizer, the model, files, messages and exit status; task.c reads the data,
- * prompt.c writes the prompts, report.c does the arithmetic. Per subject the shared few-shot prefix is run
- * once into a KV cache and each question steps only the tokens after the prefix it shares with the cache. */
+ * Rule: main.c owns options, the tokenizer, the model, files, messages and exit status; task.c reads the
+ * data, prompt.c writes the prompts, report.c does the arithmetic. Per subject the shared few-shot prefix is
+ * run once into a KV cache and each question steps only the tokens after the prefix it shares with the cache.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
@@ -45,54 +46,56 @@ typedef struct {
 
 static void usage(FILE *f) {
     fputs("Usage: ft-eval --model DIR [--adapter DIR] --task ceval|cmmlu|mmlu --data DIR [OPTIONS]\n"
-          "       ft-eval --task ceval|cmmlu|mmlu --data DIR --dump-prompts FILE   (prompts only, no model)\n"
-          "Few-shot multiple-choice accuracy: the prediction is the answer letter (A-D) whose token has the\n"
-          "largest logit after the prompt. Prints a table per subject, the category means, C-Eval Hard and the\n"
-          "averages over subjects (official) and over questions on stdout.\n"
+          "       ft-eval --task ceval|cmmlu|mmlu --data DIR --dump-prompts FILE   (prompts only)\n"
+          "Few-shot multiple-choice accuracy: the prediction is the answer letter (A-D) whose token\n"
+          "has the largest logit after the prompt. Prints a table per subject, the category means,\n"
+          "C-Eval Hard and the averages over subjects (official) and over questions on stdout.\n"
           "\n"
           "Model:\n"
-          "  -m, --model DIR            Hugging Face model directory (config.json + safetensors or .bin)\n"
-          "  -a, --adapter DIR          PEFT LoRA adapter applied to the model\n"
-          "  -t, --tokenizer PATH       tokenizer.model, tokenizer.json, qwen.tiktoken or a directory holding\n"
-          "                             one (default: the model directory)\n"
-          "      --arch NAME            architecture overriding config.json's (llama, qwen2, baichuan-7b, ...)\n"
-          "      --quant TYPE           linear weights kept as fp32 (default), bf16 or nf4 (bitsandbytes' NF4)\n"
-          "      --device DEV           cpu, cuda or auto (= cpu; this build has no CUDA backend yet)\n"
-          "  -j, --threads N            CPU threads (default: all; 1 for models with a hidden size below 512)\n"
+          "  -m, --model DIR          Hugging Face model directory (config.json + safetensors or .bin)\n"
+          "  -a, --adapter DIR        PEFT LoRA adapter applied to the model\n"
+          "  -t, --tokenizer PATH     tokenizer.model, tokenizer.json, qwen.tiktoken or a directory\n"
+          "                           holding one (default: the model directory)\n"
+          "      --arch NAME          architecture instead of config.json's (llama, qwen2, ...)\n"
+          "      --quant TYPE         linear weights as fp32 (default), bf16 or nf4 (bitsandbytes')\n"
+          "      --device DEV         cpu, cuda or auto (= cpu; this build has no CUDA backend yet)\n"
+          "  -j, --threads N          CPU threads (default: all; 1 for a hidden size below 512)\n"
           "Benchmark:\n"
-          "  -T, --task NAME            ceval, cmmlu or mmlu\n"
-          "  -d, --data DIR             the benchmark directory (mapping.json, dev/, and the split's folder)\n"
-          "      --split NAME           ceval: val (default) or test; cmmlu: test; mmlu: test (default) or val\n"
-          "  -k, --shots K              dev rows before each question, 0..5 (default 5)\n"
-          "      --max-length N         the longest prompt in tokens (default: the model's positions,\n"
-          "                             max_position_embeddings); longer prompts lose tokens from their start,\n"
-          "                             the prefix shared by a subject's questions first (BOS kept)\n"
-          "      --no-prefix-reuse      run every prompt from its first token (the same predictions, slower;\n"
-          "                             for checking the KV cache and for benchmarks)\n"
-          "  -s, --subjects LIST        comma-separated subject handles (default: all in mapping.json)\n"
-          "      --bos WHEN             start prompts with BOS: auto (as Hugging Face's tokenizer(prompt) does:\n"
-          "                             tokenizer_config.json add_bos_token, else yes for SentencePiece, no\n"
-          "                             for byte-level BPE), yes or no\n"
-          "      --letter-ids RULE      the token of answer letter X: context (default: the last id of the\n"
-          "                             encoded answer cue + X, e.g. \"答案：A\") or encode (the last id of\n"
-          "                             encode(\"X\"), as Baichuan's and LLaMA-Factory's scripts do)\n"
+          "  -T, --task NAME          ceval, cmmlu or mmlu\n"
+          "  -d, --data DIR           the benchmark directory (mapping.json, dev/, the split's folder)\n"
+          "      --split NAME         ceval: val (default) or test; cmmlu: test; mmlu: test (default)\n"
+          "                           or val\n"
+          "  -k, --shots K            dev rows before each question, 0..5 (default 5)\n"
+          "  -s, --subjects LIST      comma-separated subject handles (default: all in mapping.json)\n"
+          "      --max-length N       the longest prompt in tokens (default: the model's positions);\n"
+          "                           longer prompts lose tokens from their start, the prefix shared\n"
+          "                           by a subject's questions first (BOS kept)\n"
+          "      --no-prefix-reuse    run every prompt from its first token (the same predictions,\n"
+          "                           slower; for checking the KV cache and for benchmarks)\n"
+          "      --bos WHEN           start prompts with BOS: auto (as Hugging Face's tokenizer(prompt):\n"
+          "                           tokenizer_config.json add_bos_token, else yes for SentencePiece,\n"
+          "                           no for byte-level BPE), yes or no\n"
+          "      --letter-ids RULE    the token of answer letter X: context (default: the last id of\n"
+          "                           the encoded cue + X, e.g. \"答案：A\") or encode (the last id of\n"
+          "                           encode(\"X\"), as Baichuan's and LLaMA-Factory's scripts do)\n"
           "Output:\n"
-          "      --json FILE            everything as JSON: run, summary, each subject's correct/total/acc\n"
-          "                             ('-': stdout, instead of the table)\n"
-          "      --predictions          the JSON also lists each question's prediction\n"
-          "      --submission FILE      C-Eval's submission JSON {subject: {id: letter}} (for --split test)\n"
-          "      --dump-prompts FILE    each question's exact prompt text as JSON lines {subject, id, prompt}\n"
-          "  -q, --quiet                errors only\n"
-          "  -v, --verbose              the effective settings and the letter ids (with --version: build)\n"
-          "  -h, --help                 this help\n"
-          "  -V, --version              version\n"
+          "      --json FILE          everything as JSON: run, summary, each subject's correct, total,\n"
+          "                           acc ('-': stdout, instead of the table)\n"
+          "      --predictions        the JSON also lists each question's prediction\n"
+          "      --submission FILE    C-Eval's submission JSON {subject: {id: letter}} (--split test)\n"
+          "      --dump-prompts FILE  each prompt's exact text as JSON lines {subject, id, prompt}\n"
+          "  -q, --quiet              errors only\n"
+          "  -v, --verbose            the effective settings and letter ids (with --version: build)\n"
+          "  -h, --help               this help\n"
+          "  -V, --version            version\n"
           "\n"
-          "Exit status: 0 success, 1 failure (unreadable data, model or tokenizer; bad CSV rows are reported\n"
-          "with file:line, left out, and make the exit status 1), 2 usage error.\n",
+          "Exit status: 0 success, 1 failure (unreadable data, model or tokenizer; bad CSV rows are\n"
+          "reported with file:line and left out, and make the status 1), 2 usage error.\n",
           f);
 }
 
-enum { O_ARCH = 256, O_QUANT, O_DEVICE, O_SPLIT, O_BOS, O_LETTERS, O_JSON, O_PREDS, O_SUBMIT, O_DUMP, O_MAXLEN, O_NOREUSE };
+enum { O_ARCH = 256, O_QUANT, O_DEVICE, O_SPLIT, O_BOS, O_LETTERS, O_JSON, O_PREDS, O_SUBMIT, O_DUMP,
+       O_MAXLEN, O_NOREUSE };
 
 static int choice(const char *opt, const char *v, const char *const *names) {
     int k = ft_parse_choice(v, names);
@@ -285,7 +288,8 @@ static int letter_ids(const options *o, const ft_tokenizer *tk, ev_task t, uint3
         const char *d = dec.data ? dec.data : "";
         while (*d == ' ') d++;
         if (strcmp(d, (const char[]){letter, 0}))
-            ft_warn("the last token of '%s' is '%s', not the letter alone", text.data, dec.data ? dec.data : "");
+            ft_warn("the last token of '%s' is '%s', not the letter alone", text.data,
+                    dec.data ? dec.data : "");
         for (int j = 0; j < k; j++)
             if (ids[j] == ids[k]) {
                 ft_error("answer letters %c and %c get the same token id %u", 'A' + j, letter, ids[k]);
@@ -329,8 +333,8 @@ static void progress(run *R, size_t subj, int force) {
     if (!force && now - R->last_draw < 0.2) return;
     R->last_draw = now;
     double el = now - R->start;
-    fprintf(stderr, "\r" PROG ": subject %zu/%zu, %zu/%zu questions, %.1f questions/s   ", subj + 1, R->set->nsubj,
-            R->done, R->total, el > 0 ? (double)R->done / el : 0.0);
+    fprintf(stderr, "\r" PROG ": subject %zu/%zu, %zu/%zu questions, %.1f questions/s   ", subj + 1,
+            R->set->nsubj, R->done, R->total, el > 0 ? (double)R->done / el : 0.0);
     if (force) fputc('\n', stderr);
 }
 
@@ -366,7 +370,8 @@ static int encode_subject(run *R, const ev_subject *s, seqs *out, ft_buf *why) {
         out->seq[j] = ft_xmalloc(ids.n * sizeof **out->seq);
         for (size_t k = 0; k < ids.n; k++) {
             if (ids.v[k] >= (uint32_t)R->V) {
-                rc = ft_fail(why, FT_ERANGE, "token id %u is outside the model's vocabulary of %d", ids.v[k], R->V);
+                rc = ft_fail(why, FT_ERANGE, "token id %u is outside the model's vocabulary of %d", ids.v[k],
+                             R->V);
                 for (size_t q = 0; q <= j; q++) free(out->seq[q]);
                 goto out;
             }
@@ -380,8 +385,9 @@ static int encode_subject(run *R, const ev_subject *s, seqs *out, ft_buf *why) {
     size_t P = (size_t)R->max_pos;
     if (P && maxlen > P) {
         if (!R->warned++)
-            ft_warn("prompts are longer than %zu tokens (%s; %zu tokens in %s): each subject's shared prefix is cut "
-                    "from its start (BOS kept) to fit, so scores are not comparable with full prompts",
+            ft_warn("prompts are longer than %zu tokens (%s; %zu tokens in %s): each subject's shared "
+                    "prefix is cut from its start (BOS kept) to fit, so scores are not comparable with full "
+                    "prompts",
                     P, R->o->max_length ? "--max-length" : "the model's positions", maxlen, s->handle);
         size_t cut = maxlen - P, room = common > b ? common - b : 0;
         if (cut > room) cut = room;
@@ -450,7 +456,8 @@ out:
 
 static const char *quant_label(int q) { return quant_names[q]; }
 
-/* Prints "cannot load WHAT: 'PATH': REASON", dropping the "'PATH': " that the library's reason may start with. */
+/* Prints "cannot load WHAT: 'PATH': REASON", dropping the "'PATH': " that the library's reason may start
+ * with. */
 static void load_failed(const char *what, const char *path, const ft_buf *why, int rc) {
     const char *r = why->len ? why->data : ft_strerror(rc);
     size_t n = strlen(path);
@@ -460,7 +467,8 @@ static void load_failed(const char *what, const char *path, const ft_buf *why, i
 
 int main(int argc, char **argv) {
     options o;
-    ft_cli_init(PROG, "Usage: ft-eval --model DIR [--adapter DIR] --task ceval|cmmlu|mmlu --data DIR [OPTIONS]");
+    ft_cli_init(PROG,
+                "Usage: ft-eval --model DIR [--adapter DIR] --task ceval|cmmlu|mmlu --data DIR [OPTIONS]");
     parse_options(argc, argv, &o);
     if (o.device == DEV_CUDA) {
         ft_error("--device cuda: this build has no CUDA backend yet (use --device cpu)");
@@ -481,11 +489,12 @@ int main(int argc, char **argv) {
                  set.bad[i].why);
     if (set.nbad) status = 1;
     size_t total = ev_set_questions(&set);
-    ft_verbose("%s %s: %zu subjects, %zu questions, %d shots", ev_task_names[o.task], set.split, set.nsubj, total,
-               o.shots);
+    ft_verbose("%s %s: %zu subjects, %zu questions, %d shots", ev_task_names[o.task], set.split, set.nsubj,
+               total, o.shots);
     for (size_t i = 0; i < set.nsubj; i++)
         if (set.subj[i].ndev < (size_t)o.shots)
-            ft_warn("%s has %zu dev rows, fewer than %d shots", set.subj[i].handle, set.subj[i].ndev, o.shots);
+            ft_warn("%s has %zu dev rows, fewer than %d shots", set.subj[i].handle, set.subj[i].ndev,
+                    o.shots);
     if (o.dump) {
         ft_buf d;
         ft_buf_init(&d);
@@ -516,7 +525,8 @@ int main(int argc, char **argv) {
     mo.quant = o.quant == 1 ? FT_WTYPE_BF16 : o.quant == 2 ? FT_WTYPE_NF4 : FT_WTYPE_F32;
     mo.nthreads = o.threads;
     ft_model_config peek;
-    if (!o.threads && ft_model_config_load(o.model, o.arch, &peek, NULL) == 0 && peek.hidden_size < SMALL_HIDDEN)
+    if (!o.threads && ft_model_config_load(o.model, o.arch, &peek, NULL) == 0 &&
+        peek.hidden_size < SMALL_HIDDEN)
         mo.nthreads = 1; /* a tiny model's ops are too small to share: threads only wait for each other */
     double t0 = ft_now();
     ft_buf_clear(&why);
@@ -538,22 +548,25 @@ int main(int argc, char **argv) {
     R.max_pos = o.max_length ? o.max_length : cfg->max_positions;
     if (o.max_length && cfg->max_positions && o.max_length > cfg->max_positions)
         ft_warn("--max-length %d goes beyond the model's %d positions", o.max_length, cfg->max_positions);
-    ft_verbose("model %s (%s, %d layers, hidden %d, vocab %d, %d positions) loaded in %.2f s as %s; threads: %d "
-               "(0 = all)",
-               o.model, cfg->arch_name, cfg->num_layers, cfg->hidden_size, cfg->vocab_size, cfg->max_positions,
-               ft_now() - t0, quant_label(o.quant), mo.nthreads);
+    ft_verbose(
+        "model %s (%s, %d layers, hidden %d, vocab %d, %d positions) loaded in %.2f s as %s; threads: %d "
+        "(0 = all)",
+        o.model, cfg->arch_name, cfg->num_layers, cfg->hidden_size, cfg->vocab_size, cfg->max_positions,
+        ft_now() - t0, quant_label(o.quant), mo.nthreads);
     const char *bos_why;
     R.bos = decide_bos(&o, R.tk, &bos_why);
     ft_verbose("tokenizer %s (%s, vocab %u); BOS %s (%s)", R.tk->path, R.tk->ops->kind, R.tk->vocab_size,
                R.bos ? "yes" : "no", bos_why);
-    if (o.bos == BOS_YES && R.tk->bos_id < 0) ft_warn("--bos yes: the tokenizer has no BOS token; none is added");
+    if (o.bos == BOS_YES && R.tk->bos_id < 0)
+        ft_warn("--bos yes: the tokenizer has no BOS token; none is added");
     if (letter_ids(&o, R.tk, (ev_task)o.task, R.letters)) {
         status = 1;
         goto done;
     }
     for (int k = 0; k < 4; k++)
         if (R.letters[k] >= (uint32_t)R.V) {
-            ft_error("answer letter %c has id %u, outside the model's vocabulary of %d", 'A' + k, R.letters[k], R.V);
+            ft_error("answer letter %c has id %u, outside the model's vocabulary of %d", 'A' + k,
+                     R.letters[k], R.V);
             status = 1;
             goto done;
         }
@@ -589,9 +602,10 @@ int main(int argc, char **argv) {
             R.without_reuse ? 100.0 * (double)R.forwarded / (double)R.without_reuse : 0.0,
             R.truncated ? "; prompts cut to fit" : "");
     if (o.json) {
-        ev_run_info info = {o.model, o.adapter, R.tk->path, o.data, letter_names[o.letters], quant_label(o.quant),
-                            o.shots, R.bos, {R.letters[0], R.letters[1], R.letters[2], R.letters[3]},
-                            R.forwarded, R.without_reuse, R.truncated, secs, !o.no_reuse, R.max_pos};
+        ev_run_info info = {o.model, o.adapter, R.tk->path, o.data, letter_names[o.letters],
+                            quant_label(o.quant), o.shots, R.bos,
+                            {R.letters[0], R.letters[1], R.letters[2], R.letters[3]}, R.forwarded,
+                            R.without_reuse, R.truncated, secs, !o.no_reuse, R.max_pos};
         ft_buf j;
         ft_buf_init(&j);
         ev_report_json(&j, &set, R.counts, &sum, &info, o.predictions ? R.preds : NULL);

@@ -16,7 +16,8 @@ typedef struct {
 static const format formats[EV_NTASKS] = {
     [EV_CEVAL] = {"以下是中国关于", "考试的单项选择题，请选出其中的正确答案。\n\n", "", "答案：", ""},
     [EV_CMMLU] = {"以下是关于", "的单项选择题，请直接给出正确答案的选项。\n\n", "题目：", "答案是：", ""},
-    [EV_MMLU] = {"The following are multiple choice questions (with answers) about ", ".\n\n", "", "Answer:", " "},
+    [EV_MMLU] = {"The following are multiple choice questions (with answers) about ", ".\n\n", "",
+                 "Answer:", " "},
 };
 
 /* The question and its options up to and including the cue. */

@@ -31,7 +31,8 @@ void ev_summarize(const ev_set *set, const ev_count *counts, ev_summary *out) {
     }
     out->avg_subjects = out->nsubjects ? sum / out->nsubjects : NAN;
     out->avg_questions = out->total ? (double)out->correct / (double)out->total : NAN;
-    for (int k = 0; k < set->ncategories; k++) out->category[k] = out->category_n[k] ? cat[k] / out->category_n[k] : NAN;
+    for (int k = 0; k < set->ncategories; k++)
+        out->category[k] = out->category_n[k] ? cat[k] / out->category_n[k] : NAN;
     out->hard = out->hard_n ? hard / out->hard_n : NAN;
 }
 
@@ -44,8 +45,8 @@ void ev_report_table(FILE *f, const ev_set *set, const ev_count *counts, const e
     fprintf(f, "%-42s %-16s %7s %6s %8s\n", "subject", "category", "correct", "total", "acc");
     for (size_t i = 0; i < set->nsubj; i++) {
         const ev_count *c = &counts[i];
-        fprintf(f, "%-42s %-16s %7zu %6zu ", set->subj[i].handle, set->categories[set->subj[i].category], c->correct,
-                c->total);
+        fprintf(f, "%-42s %-16s %7zu %6zu ", set->subj[i].handle, set->categories[set->subj[i].category],
+                c->correct, c->total);
         pct(f, c->total ? (double)c->correct / (double)c->total : NAN);
     }
     fprintf(f, "\n%-42s %-16s %7s %6s %8s\n", "average", "", "", "count", "acc");
@@ -94,14 +95,16 @@ void ev_report_json(ft_buf *b, const ev_set *set, const ev_count *counts, const 
     for (int k = 0; k < 4; k++) ft_buf_addf(b, ", \"%c\": %u", 'A' + k, run->letter_ids[k]);
     ft_buf_addf(b, "},\n  \"max_length\": %d,\n  \"prefix_reuse\": %s,\n", run->max_length,
                 run->prefix_reuse ? "true" : "false");
-    ft_buf_addf(b, "  \"tokens\": {\"forwarded\": %llu, \"without_reuse\": %llu, \"truncated_prompts\": %llu},\n",
-                (unsigned long long)run->tokens_forwarded, (unsigned long long)run->tokens_without_reuse,
-                (unsigned long long)run->truncated);
+    ft_buf_addf(
+        b, "  \"tokens\": {\"forwarded\": %llu, \"without_reuse\": %llu, \"truncated_prompts\": %llu},\n",
+        (unsigned long long)run->tokens_forwarded, (unsigned long long)run->tokens_without_reuse,
+        (unsigned long long)run->truncated);
     ft_buf_adds(b, "  \"seconds\": ");
     put_num(b, run->seconds);
     ft_buf_adds(b, ",\n  \"questions_per_second\": ");
     put_num(b, run->seconds > 0 ? (double)s->total / run->seconds : NAN);
-    ft_buf_addf(b, ",\n  \"summary\": {\"subjects\": %d, \"correct\": %zu, \"total\": %zu, \"avg_subjects\": ",
+    ft_buf_addf(b,
+                ",\n  \"summary\": {\"subjects\": %d, \"correct\": %zu, \"total\": %zu, \"avg_subjects\": ",
                 s->nsubjects, s->correct, s->total);
     put_num(b, s->avg_subjects);
     ft_buf_adds(b, ", \"avg_questions\": ");
@@ -132,8 +135,8 @@ void ev_report_json(ft_buf *b, const ev_set *set, const ev_count *counts, const 
         put_str(b, sj->name);
         ft_buf_adds(b, ", \"category\": ");
         put_str(b, set->categories[sj->category]);
-        ft_buf_addf(b, ", \"hard\": %s, \"correct\": %zu, \"total\": %zu, \"acc\": ", sj->hard ? "true" : "false",
-                    c->correct, c->total);
+        ft_buf_addf(b, ", \"hard\": %s, \"correct\": %zu, \"total\": %zu, \"acc\": ",
+                    sj->hard ? "true" : "false", c->correct, c->total);
         put_num(b, c->total ? (double)c->correct / (double)c->total : NAN);
         if (preds) {
             ft_buf_adds(b, ", \"predictions\": [");

@@ -14,9 +14,10 @@
 
 const char *const ev_task_names[] = {"ceval", "cmmlu", "mmlu", NULL};
 
-const char *const ev_ceval_hard[] = {"advanced_mathematics", "discrete_mathematics", "probability_and_statistics",
-                                     "college_chemistry", "college_physics", "high_school_mathematics",
-                                     "high_school_chemistry", "high_school_physics", NULL};
+const char *const ev_ceval_hard[] = {
+    "advanced_mathematics",  "discrete_mathematics", "probability_and_statistics",
+    "college_chemistry",     "college_physics",      "high_school_mathematics",
+    "high_school_chemistry", "high_school_physics",  NULL};
 
 /* The splits each task's directory can hold; the first is the default. */
 static const char *const splits_of[EV_NTASKS][3] = {
@@ -100,9 +101,11 @@ static int header_columns(const ft_csv_record *h, columns *c, const char *path, 
 }
 
 /* Reads the rows of one CSV file into *items. Returns 0 (bad rows go to set->bad) or FT_EIO / FT_EPARSE. */
-static int read_csv(ev_set *set, const char *path, int need_answer, ev_item **items, size_t *nitems, ft_buf *why) {
+static int read_csv(ev_set *set, const char *path, int need_answer, ev_item **items, size_t *nitems,
+                    ft_buf *why) {
     ft_lines *L;
-    if (ft_lines_open(path, 0, &L) < 0) return ft_fail(why, FT_EIO, "cannot open '%s': %s", path, strerror(errno));
+    if (ft_lines_open(path, 0, &L) < 0)
+        return ft_fail(why, FT_EIO, "cannot open '%s': %s", path, strerror(errno));
     ft_csv *csv = ft_csv_new(L, ',');
     ft_csv_record rec;
     columns c;
@@ -218,7 +221,8 @@ static int load_mapping(const char *dir, cJSON **map, ft_buf *path, ft_buf *why)
     return 0;
 }
 
-int ev_set_load(ev_set *set, ev_task task, const char *dir, const char *split, const char *subjects, ft_buf *why) {
+int ev_set_load(ev_set *set, ev_task task, const char *dir, const char *split, const char *subjects,
+                ft_buf *why) {
     memset(set, 0, sizeof *set);
     set->task = task;
     if (!split) split = ev_default_split(task);
@@ -226,7 +230,8 @@ int ev_set_load(ev_set *set, ev_task task, const char *dir, const char *split, c
     for (int i = 0; splits_of[task][i]; i++) ok |= !strcmp(split, splits_of[task][i]);
     if (!ok)
         return ft_fail(why, FT_EINVAL, "unknown split '%s' for %s (%s%s%s)", split, ev_task_names[task],
-                       splits_of[task][0], splits_of[task][1] ? ", " : "", splits_of[task][1] ? splits_of[task][1] : "");
+                       splits_of[task][0], splits_of[task][1] ? ", " : "",
+                       splits_of[task][1] ? splits_of[task][1] : "");
     set->split = ft_xstrdup(split);
     for (int i = 0; i < 4; i++) set->categories[set->ncategories++] = ft_xstrdup(known_categories[i]);
     struct stat st;
@@ -259,13 +264,15 @@ int ev_set_load(ev_set *set, ev_task task, const char *dir, const char *split, c
         s->name = ft_xstrdup(name);
         if ((s->category = category_index(set, cat)) < 0) {
             if (set->ncategories == EV_MAX_CATEGORIES) {
-                rc = ft_fail(why, FT_EPARSE, "%s/mapping.json: more than %d categories", dir, EV_MAX_CATEGORIES);
+                rc = ft_fail(why, FT_EPARSE, "%s/mapping.json: more than %d categories", dir,
+                             EV_MAX_CATEGORIES);
                 goto out;
             }
             set->categories[set->ncategories] = ft_xstrdup(cat);
             s->category = set->ncategories++;
         }
-        for (int h = 0; task == EV_CEVAL && ev_ceval_hard[h]; h++) s->hard |= !strcmp(ev_ceval_hard[h], s->handle);
+        for (int h = 0; task == EV_CEVAL && ev_ceval_hard[h]; h++)
+            s->hard |= !strcmp(ev_ceval_hard[h], s->handle);
         subject_path(&path, task, dir, "dev", s->handle);
         if ((rc = read_csv(set, path.data, 1, &s->dev, &s->ndev, why)) < 0) goto out;
         subject_path(&path, task, dir, split, s->handle);
