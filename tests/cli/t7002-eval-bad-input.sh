@@ -96,6 +96,13 @@ if need_data models/stories260K/hf/config.json models/stories260K/tok512.model; 
             --tokenizer "$shared/models/stories260K/tok512.model" --max-length 32 &&
         grep -qE "^physics +STEM +[0-9]+ +2 " out
     '
+    if need_data tokenizers/qwen2/vocab.json; then
+        test_expect_success 'a tokenizer whose ids the model lacks: exit 1, said' '
+            run 1 --task ceval --data d --subjects law --model "$shared/models/stories260K/hf" \
+                --tokenizer "$shared/tokenizers/qwen2" &&
+            grep -q "outside the model.s vocabulary of 512 (is the tokenizer the model.s?)" err
+        '
+    fi
 else
     test_skip 'the C-Eval test split submission' 'no ../shared/models/stories260K (make fixtures)'
     test_skip 'bad rows with a model' 'no ../shared/models/stories260K (make fixtures)'

@@ -370,8 +370,9 @@ static int encode_subject(run *R, const ev_subject *s, seqs *out, ft_buf *why) {
         out->seq[j] = ft_xmalloc(ids.n * sizeof **out->seq);
         for (size_t k = 0; k < ids.n; k++) {
             if (ids.v[k] >= (uint32_t)R->V) {
-                rc = ft_fail(why, FT_ERANGE, "token id %u is outside the model's vocabulary of %d", ids.v[k],
-                             R->V);
+                rc = ft_fail(why, FT_ERANGE, "token id %u is outside the model's vocabulary of %d (is the "
+                             "tokenizer the model's?)",
+                             ids.v[k], R->V);
                 for (size_t q = 0; q <= j; q++) free(out->seq[q]);
                 goto out;
             }
