@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # t7002-eval-bad-input: clear errors and exit codes: a missing data directory or file, bad CSV rows (reported with
 # file:line, left out, exit 1), a header without the needed columns, an unknown subject or split, --device cuda,
-# a missing model, usage errors; and the C-Eval test split's submission JSON, on a small data set made here.
+# a missing model, an unwritable output, usage errors; and the C-Eval test split's submission JSON, on a small data set made here.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p d/dev d/val d/test
@@ -70,6 +70,11 @@ if need_data models/stories260K/tok512.model; then
         grep -q "ft-eval: cannot load the model: .nope.: " err
     '
 fi
+
+test_expect_success 'an output that cannot be written: exit 1, named' '
+    run 1 --task ceval --data d --subjects law --dump-prompts /dev/full &&
+    grep -q "cannot write the prompts: ./dev/full.: No space left on device" err
+'
 
 test_expect_success 'usage errors: exit 2 with the usage line' '
     run 2 --data d --model x && grep -q "task is required" err && grep -q "^Usage: ft-eval" err &&

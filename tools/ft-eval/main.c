@@ -184,11 +184,15 @@ static int write_file(const char *path, const char *what, const ft_buf *b) {
         ft_error("cannot write %s: '%s': %s", what, path, strerror(errno));
         return 1;
     }
-    if (fwrite(b->data, 1, b->len, ft_atomic_stream(a)) != b->len || ft_atomic_commit(a) < 0) {
-        if (errno) ft_error("cannot write %s: '%s': %s", what, path, strerror(errno));
-        return 1;
+    if (fwrite(b->data, 1, b->len, ft_atomic_stream(a)) != b->len) {
+        int e = errno;
+        ft_atomic_abort(a);
+        errno = e;
+    } else if (ft_atomic_commit(a) == 0) {
+        return 0;
     }
-    return 0;
+    ft_error("cannot write %s: '%s': %s", what, path, strerror(errno ? errno : EIO));
+    return 1;
 }
 
 /* --dump-prompts: one JSON line per question of every subject. */
