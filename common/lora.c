@@ -109,7 +109,8 @@ static int read_tensors(const ft_weights *w, ft_lora *l, ft_buf *why) {
         size_t mlen = 0, blen = 0;
         if (split_name(t->name, &mlen) != 0)
             return ft_fail(why, FT_EFORMAT, "'%s': not a PEFT LoRA tensor (%s<module>.lora_A/B.weight)%s",
-                           t->name, PEFT_PREFIX, split_name(t->name, &mlen) == 1 ? " without its lora_A" : "");
+                           t->name, PEFT_PREFIX,
+                           split_name(t->name, &mlen) == 1 ? " without its lora_A" : "");
         if (!b || split_name(b->name, &blen) != 1 || blen != mlen ||
             strncmp(t->name, b->name, strlen(PEFT_PREFIX) + mlen))
             return ft_fail(why, FT_EFORMAT, "'%s': no matching lora_B.weight", t->name);

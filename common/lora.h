@@ -26,9 +26,10 @@ typedef struct {
 } ft_lora;
 
 /* ft_lora_parse_config: the settings of adapter_config.json text json[0..n) into l->r, alpha and scale (the
- * rest of l untouched). Returns 0, FT_EPARSE (malformed JSON, r not a whole number in 1..65536, lora_alpha not
- * a number of magnitude <= 1e6) or FT_EFORMAT (peft_type other than LORA, fan_in_fan_out, use_dora, bias other
- * than "none", a non-empty rank_pattern / alpha_pattern / modules_to_save) with a one-line reason in why. */
+ * rest of l untouched). Returns 0, FT_EPARSE (malformed JSON, r not a whole number in 1..65536, lora_alpha
+ * not a number of magnitude <= 1e6) or FT_EFORMAT (peft_type other than LORA, fan_in_fan_out, use_dora, bias
+ * other than "none", a non-empty rank_pattern / alpha_pattern / modules_to_save) with a one-line reason in
+ * why. */
 int ft_lora_parse_config(const char *json, size_t n, ft_lora *l, ft_buf *why);
 
 /* ft_lora_load: reads dir/adapter_config.json and dir/adapter_model.safetensors (else adapter_model.bin).

@@ -15,18 +15,19 @@
 
 /* One linear layer W (O, I), with its optional bias and LoRA branch. */
 typedef struct {
-    ft_weight W;          /* points into mem, or at nf4 */
-    void *mem;            /* (O, I) F32 or BF16 storage, NULL for NF4 */
-    ft_nf4_tensor nf4;    /* when NF4 */
-    float *bias;          /* (O) or NULL */
-    const float *A, *Bm;  /* LoRA (R, I) and (O, R), borrowed from the adapter; NULL = none */
+    ft_weight W;         /* points into mem, or at nf4 */
+    void *mem;           /* (O, I) F32 or BF16 storage, NULL for NF4 */
+    ft_nf4_tensor nf4;   /* when NF4 */
+    float *bias;         /* (O) or NULL */
+    const float *A, *Bm; /* LoRA (R, I) and (O, R), borrowed from the adapter; NULL = none */
     int R;
     float scale;
 } ft_linear;
 
 typedef struct {
-    float *ln1, *ln2;                       /* (C) input_layernorm, post_attention_layernorm */
-    ft_linear q, k, v, o, gate, up, down;   /* q (H*D, C), k/v (Hkv*D, C), o (C, C), gate/up (F, C), down (C, F) */
+    float *ln1, *ln2; /* (C) input_layernorm, post_attention_layernorm */
+    /* q (H*D, C), k and v (Hkv*D, C), o (C, H*D), gate and up (F, C), down (C, F) */
+    ft_linear q, k, v, o, gate, up, down;
 } ft_layer;
 
 struct ft_model {
@@ -34,27 +35,27 @@ struct ft_model {
     ft_backend *be;
     ft_wtype quant;
     int nf4_double;   /* double-quantize NF4 absmax */
-    float *wte;     /* (V, C) embed_tokens */
-    float *head;    /* (V, C) lm_head (row-normalized for NormHead), or wte when tied */
-    float *norm;    /* (C) model.norm */
-    float *alibi;   /* (H) slopes, or NULL for RoPE */
+    float *wte;       /* (V, C) embed_tokens */
+    float *head;      /* (V, C) lm_head (row-normalized for NormHead), or wte when tied */
+    float *norm;      /* (C) model.norm */
+    float *alibi;     /* (H) slopes, or NULL for RoPE */
     ft_layer *layers; /* (L) */
-    ft_lora *lora;  /* the adapter whose A/B the layers borrow, or NULL */
+    ft_lora *lora;    /* the adapter whose A/B the layers borrow, or NULL */
 };
 
 /* The activations of one pass over N tokens, kept per layer for the backward (ft-train) when nsets = L, or
  * one set reused by every layer (evaluation). The residual stream goes res[l] -> mid[l] -> res[l + 1]. */
 typedef struct {
     int N, nsets;
-    float **res;          /* (L + 1) pointers to (N, C); with one set they alternate between two buffers */
-    float *xn1, *rstd1;   /* (N, C), (N) per set: input_layernorm */
-    float *q, *k, *v;     /* (N, H, D), (N, Hkv, D), (N, Hkv, D) per set (k, v unused with a KV cache) */
-    float *att, *lse;     /* (N, H, D), (N, H) per set */
-    float *mid;           /* (N, C) per set: residual after attention */
-    float *xn2, *rstd2;   /* (N, C), (N) per set */
+    float **res;            /* (L + 1) pointers to (N, C); with one set they alternate between two buffers */
+    float *xn1, *rstd1;     /* (N, C), (N) per set: input_layernorm */
+    float *q, *k, *v;       /* (N, H, D), (N, Hkv, D), (N, Hkv, D) per set (k, v unused with a KV cache) */
+    float *att, *lse;       /* (N, H, D), (N, H) per set */
+    float *mid;             /* (N, C) per set: residual after attention */
+    float *xn2, *rstd2;     /* (N, C), (N) per set */
     float *gate, *up, *hid; /* (N, F) per set; hid = swiglu(gate, up) */
-    float *xf, *logits;   /* (N, C) final norm, (rows, V) for the rows that get logits */
-    int32_t *pos, *start; /* (N) positions and document starts */
+    float *xf, *logits;     /* (N, C) final norm, (rows, V) for the rows that get logits */
+    int32_t *pos, *start;   /* (N) positions and document starts */
     void *mem;
 } ft_acts;
 
@@ -70,8 +71,8 @@ ft_backend *ft_model_backend(ft_model *m) { return m->be; }
 static void *be_alloc(ft_backend *be, size_t bytes) { return be->ops->alloc(be, bytes ? bytes : 1); }
 
 /* The tensor name with dims (ndim 1 or 2, d1 ignored for 1), F32/F16/BF16; else a named error. */
-static int need(const ft_weights *w, const char *name, int ndim, int64_t d0, int64_t d1, const ft_tensor **out,
-                ft_buf *why) {
+static int need(const ft_weights *w, const char *name, int ndim, int64_t d0, int64_t d1,
+                const ft_tensor **out, ft_buf *why) {
     const ft_tensor *t = ft_weights_find(w, name);
     *out = t;
     if (!t) return ft_fail(why, FT_EFORMAT, "missing tensor '%s'", name);
@@ -84,8 +85,8 @@ static int need(const ft_weights *w, const char *name, int ndim, int64_t d0, int
         ft_tensor_shape_str(t, &got);
         int rc = ndim == 2 ? ft_fail(why, FT_EFORMAT, "tensor '%s': shape %s, expected [%lld, %lld]", name,
                                      got.data, (long long)d0, (long long)d1)
-                           : ft_fail(why, FT_EFORMAT, "tensor '%s': shape %s, expected [%lld]", name, got.data,
-                                     (long long)d0);
+                           : ft_fail(why, FT_EFORMAT, "tensor '%s': shape %s, expected [%lld]", name,
+                                     got.data, (long long)d0);
         ft_buf_release(&got);
         return rc;
     }
@@ -199,8 +200,10 @@ static int bind_head(ft_model *m, const ft_weights *w, ft_buf *why) {
         return 0;
     }
     if (!t && !c->tie_word_embeddings) return ft_fail(why, FT_EFORMAT, "missing tensor 'lm_head.weight'");
-    if (t) FT_TRY(need(w, "lm_head.weight", 2, (int64_t)V, (int64_t)C, &t, why));
-    else FT_TRY(need(w, "model.embed_tokens.weight", 2, (int64_t)V, (int64_t)C, &t, why));
+    if (t)
+        FT_TRY(need(w, "lm_head.weight", 2, (int64_t)V, (int64_t)C, &t, why));
+    else
+        FT_TRY(need(w, "model.embed_tokens.weight", 2, (int64_t)V, (int64_t)C, &t, why));
     float *host = malloc(V * C * sizeof *host);
     m->head = be_alloc(m->be, V * C * sizeof *host);
     if (!host || !m->head) {
@@ -250,7 +253,8 @@ int ft_model_open(const char *dir, const ft_model_opts *opts, ft_model **out, ft
     ft_model_opts def = ft_model_opts_default();
     if (!opts) opts = &def;
     *out = NULL;
-    if (opts->quant < 0 || opts->quant >= FT_WTYPE_COUNT) return ft_fail(why, FT_EINVAL, "unknown weight storage");
+    if (opts->quant < 0 || opts->quant >= FT_WTYPE_COUNT)
+        return ft_fail(why, FT_EINVAL, "unknown weight storage");
     ft_model *m = calloc(1, sizeof *m);
     if (!m) return ft_fail(why, FT_ENOMEM, "out of memory");
     m->quant = opts->quant;
@@ -307,9 +311,10 @@ void ft_model_free(ft_model *m) {
 /* Attaches module (O, I) of the adapter to lin, rows [row0, row0 + lin's O) of its B (fused W_pack). */
 static int attach(ft_model *m, const ft_lora_module *mod, ft_linear *lin, int row0, int rows, ft_buf *why) {
     if (mod->in != lin->W.in || mod->out != rows)
-        return ft_fail(why, FT_EFORMAT, "adapter module '%s': lora_A/B [%d, %d]/[%d, %d] do not fit the layer "
-                                        "(%d in, %d out)", mod->module, m->lora->r, mod->in, mod->out, m->lora->r,
-                       lin->W.in, rows);
+        return ft_fail(why, FT_EFORMAT,
+                       "adapter module '%s': lora_A/B [%d, %d]/[%d, %d] do not fit the layer "
+                       "(%d in, %d out)",
+                       mod->module, m->lora->r, mod->in, mod->out, m->lora->r, lin->W.in, rows);
     lin->A = mod->A;
     lin->Bm = mod->B + (size_t)row0 * m->lora->r;
     lin->R = m->lora->r;
@@ -324,7 +329,8 @@ static int attach_module(ft_model *m, const ft_lora_module *mod, ft_buf *why) {
     char kind[32] = "";
     if (sscanf(mod->module, "model.layers.%d.%*[a-z_].%31[A-Za-z_]%n", &l, kind, &used) != 2 ||
         mod->module[used] || l < 0 || l >= c->num_layers)
-        return ft_fail(why, FT_EFORMAT, "adapter module '%s' is not a linear layer of this model", mod->module);
+        return ft_fail(why, FT_EFORMAT, "adapter module '%s' is not a linear layer of this model",
+                       mod->module);
     ft_layer *ly = &m->layers[l];
     int attn = strstr(mod->module, ".self_attn.") != NULL, mlp = strstr(mod->module, ".mlp.") != NULL;
     int QD = c->num_heads * c->head_dim, KD = c->num_kv_heads * c->head_dim;
@@ -341,7 +347,9 @@ static int attach_module(ft_model *m, const ft_lora_module *mod, ft_buf *why) {
     if (mlp && !strcmp(kind, "gate_proj")) lin = &ly->gate;
     if (mlp && !strcmp(kind, "up_proj")) lin = &ly->up;
     if (mlp && !strcmp(kind, "down_proj")) lin = &ly->down;
-    if (!lin) return ft_fail(why, FT_EFORMAT, "adapter module '%s' is not a linear layer of this model", mod->module);
+    if (!lin)
+        return ft_fail(why, FT_EFORMAT, "adapter module '%s' is not a linear layer of this model",
+                       mod->module);
     return attach(m, mod, lin, 0, lin->W.out, why);
 }
 
@@ -385,7 +393,8 @@ static int acts_new(ft_model *m, int N, int nsets, int out_rows, ft_acts *a) {
            H = (size_t)c->num_heads, KD = (size_t)c->num_kv_heads * c->head_dim, QD = H * c->head_dim;
     size_t per_set = n * (C + 1 + QD + 2 * KD + QD + H + C + C + 1 + 3 * F);
     size_t nres = nsets > 1 ? (size_t)nsets + 1 : 2;
-    size_t total = per_set * nsets + n * (nres * C + C) + (size_t)out_rows * c->vocab_size + 2 * n; /* floats */
+    size_t total =
+        per_set * nsets + n * (nres * C + C) + (size_t)out_rows * c->vocab_size + 2 * n; /* floats */
     memset(a, 0, sizeof *a);
     a->N = N;
     a->nsets = nsets;
@@ -412,15 +421,17 @@ static int acts_new(ft_model *m, int N, int nsets, int out_rows, ft_acts *a) {
 }
 
 static void linear(ft_backend *be, float *y, const float *x, const ft_linear *lin, int N) {
-    if (lin->A) be->ops->lora(be, y, NULL, x, &lin->W, lin->bias, lin->A, lin->Bm, lin->R, lin->scale, N);
-    else be->ops->matmul(be, y, x, &lin->W, lin->bias, N);
+    if (lin->A)
+        be->ops->lora(be, y, NULL, x, &lin->W, lin->bias, lin->A, lin->Bm, lin->R, lin->scale, N);
+    else
+        be->ops->matmul(be, y, x, &lin->W, lin->bias, N);
 }
 
 /* Where a layer's keys and values go: the pass's own buffers (attention over packed rows B x T with start),
  * or a KV cache at position p0 (kc, vc: (max, Hkv, D) of this layer). */
 typedef struct {
-    int B, T;    /* packed rows, when kc is NULL */
-    int p0;      /* cached positions before these tokens */
+    int B, T; /* packed rows, when kc is NULL */
+    int p0;   /* cached positions before these tokens */
     float *kc, *vc;
 } kv_where;
 

@@ -25,11 +25,11 @@
 typedef struct ft_model ft_model;
 
 typedef struct {
-    const char *arch;    /* ft's architecture name overriding detection ("llama", "baichuan-13b"...), or NULL */
-    ft_wtype quant;      /* storage of the linear layers' weights: F32, BF16 or NF4 (embeddings and norms
-                            stay fp32; NF4 uses double quantization of the absmax) */
-    const char *backend; /* "ref" or "cpu" (NULL = "cpu") */
-    int nthreads;        /* CPU threads, 0 = the OpenMP default */
+    const char *arch; /* ft's architecture name overriding detection ("llama", "baichuan-13b"...), or NULL */
+    ft_wtype quant;   /* storage of the linear layers' weights: F32, BF16 or NF4 (embeddings and norms
+                         stay fp32; NF4 uses double quantization of the absmax) */
+    const char *backend;  /* "ref" or "cpu" (NULL = "cpu") */
+    int nthreads;         /* CPU threads, 0 = the OpenMP default */
     int nf4_plain_absmax; /* NF4 only: keep the fp32 absmax (no double quantization), as bitsandbytes'
                              compress_statistics=False; 0 (the default) = double quantization */
 } ft_model_opts;
@@ -54,10 +54,10 @@ ft_backend *ft_model_backend(ft_model *m);
  * fan_in_fan_out or use_dora) with the reason in why. A model holds at most one adapter. */
 int ft_model_load_adapter(ft_model *m, const char *dir, ft_buf *why);
 
-/* ft_model_forward: logits (B, T, V) (raw, before any softmax) for B packed rows of T tokens ids (B, T); seq_lens gives each row's
- * documents: ndocs[b] lengths starting at seq_lens + doc_off[b] (NULL = one document per row), so
- * positions restart and attention never crosses documents (ft_seq_layout). Returns 0, FT_EINVAL (bad
- * sizes) or FT_ENOMEM. */
+/* ft_model_forward: logits (B, T, V) (raw, before any softmax) for B packed rows of T tokens ids (B, T);
+ * seq_lens gives each row's documents: ndocs[b] lengths starting at seq_lens + doc_off[b] (NULL = one
+ * document per row), so positions restart and attention never crosses documents (ft_seq_layout). Returns 0,
+ * FT_EINVAL (bad sizes) or FT_ENOMEM. */
 int ft_model_forward(ft_model *m, const int32_t *ids, int B, int T, const int32_t *seq_lens,
                      const int32_t *ndocs, const int32_t *doc_off, float *logits);
 

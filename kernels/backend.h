@@ -100,10 +100,10 @@ typedef struct {
      * of each softmax row when not NULL (the backward recomputes probabilities from it). */
     void (*attention)(ft_backend *be, float *out, float *lse, const float *q, const float *k, const float *v,
                       const int32_t *start, const float *alibi, int B, int T, int H, int Hkv, int D);
-    /* out (n, H, D): attention of n new queries q (n, H, D) at positions p0 .. p0 + n - 1 of one sequence over
-     * its cached keys and values k, v (p0 + n, Hkv, D) (the KV cache, new rows included): query i attends key
-     * j iff j <= p0 + i, scores q·k / sqrt(D), minus alibi[h] * (p0 + i - j) when alibi (H) is not NULL.
-     * The same numbers as attention over the whole sequence, for its last n rows. */
+    /* out (n, H, D): attention of n new queries q (n, H, D) at positions p0 .. p0 + n - 1 of one sequence
+     * over its cached keys and values k, v (p0 + n, Hkv, D) (the KV cache, new rows included): query i
+     * attends key j iff j <= p0 + i, scores q·k / sqrt(D), minus alibi[h] * (p0 + i - j) when alibi (H) is
+     * not NULL. The same numbers as attention over the whole sequence, for its last n rows. */
     void (*attention_kv)(ft_backend *be, float *out, const float *q, const float *k, const float *v,
                          const float *alibi, int p0, int n, int H, int Hkv, int D);
     /* out (n) = silu(gate) * up = gate / (1 + exp(-gate)) * up, elementwise over n = N * F values. */

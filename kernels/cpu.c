@@ -280,8 +280,8 @@ static inline float exp_neg(float x) {
  * (D, off + i1), so every inner loop runs over contiguous keys. s (off + i1) is scratch. */
 __attribute__((target_clones("avx2", "default"))) static void
 att_tile(float *out, float *lse, const float *q, const float *k, const float *v, const int32_t *start,
-         const float *alibi, size_t qrow0, size_t krow0, int off, int i0, int i1, int H, int Hkv, int kh, int D,
-         float *kt, float *vt, float *s) {
+         const float *alibi, size_t qrow0, size_t krow0, int off, int i0, int i1, int H, int Hkv, int kh,
+         int D, float *kt, float *vt, float *s) {
     int group = H / Hkv, L = off + i1;
     float scale = (float)(1.0 / sqrt((double)D));
     for (int j = 0; j < L; j++)

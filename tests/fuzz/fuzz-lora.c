@@ -9,12 +9,12 @@
 
 #include "lora.h"
 
-#define FUZZ_CHECK(cond, what)                                                                           \
-    do {                                                                                                 \
-        if (!(cond)) {                                                                                   \
-            fprintf(stderr, "fuzz-lora: invariant violated: %s (%s:%d)\n", what, __FILE__, __LINE__);    \
-            abort();                                                                                     \
-        }                                                                                                \
+#define FUZZ_CHECK(cond, what)                                                                               \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            fprintf(stderr, "fuzz-lora: invariant violated: %s (%s:%d)\n", what, __FILE__, __LINE__);        \
+            abort();                                                                                         \
+        }                                                                                                    \
     } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

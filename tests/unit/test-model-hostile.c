@@ -118,19 +118,22 @@ int main(void) {
             "a misshapen tensor");
     d = make_model("dtype", llama_config, NULL, "model.norm.weight", as_int);
     refused(d, NULL, FT_EFORMAT, "'model.norm.weight': dtype I32, expected F32, F16 or BF16", "a bad dtype");
-    d = make_model("nohead", "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 64, "
-                             "\"intermediate_size\": 172, \"num_hidden_layers\": 5, \"num_attention_heads\": 8, "
-                             "\"num_key_value_heads\": 4, \"vocab_size\": 512}",
+    d = make_model("nohead",
+                   "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 64, "
+                   "\"intermediate_size\": 172, \"num_hidden_layers\": 5, \"num_attention_heads\": 8, "
+                   "\"num_key_value_heads\": 4, \"vocab_size\": 512}",
                    NULL, NULL, NULL);
     refused(d, NULL, FT_EFORMAT, "missing tensor 'lm_head.weight'", "untied embeddings without lm_head");
-    d = make_model("mistral", "{\"architectures\": [\"MistralForCausalLM\"], \"hidden_size\": 64, "
-                              "\"intermediate_size\": 172, \"num_hidden_layers\": 5, \"num_attention_heads\": 8, "
-                              "\"vocab_size\": 512}",
+    d = make_model("mistral",
+                   "{\"architectures\": [\"MistralForCausalLM\"], \"hidden_size\": 64, "
+                   "\"intermediate_size\": 172, \"num_hidden_layers\": 5, \"num_attention_heads\": 8, "
+                   "\"vocab_size\": 512}",
                    NULL, NULL, NULL);
     refused(d, NULL, FT_EFORMAT, "MistralForCausalLM", "an unsupported architecture");
-    d = make_model("wpack", "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 64, "
-                            "\"intermediate_size\": 172, \"num_hidden_layers\": 5, \"num_attention_heads\": 8, "
-                            "\"vocab_size\": 512, \"tie_word_embeddings\": true}",
+    d = make_model("wpack",
+                   "{\"architectures\": [\"LlamaForCausalLM\"], \"hidden_size\": 64, "
+                   "\"intermediate_size\": 172, \"num_hidden_layers\": 5, \"num_attention_heads\": 8, "
+                   "\"vocab_size\": 512, \"tie_word_embeddings\": true}",
                    NULL, NULL, NULL);
     refused(d, "baichuan-7b", FT_EFORMAT, "missing tensor 'model.layers.0.self_attn.W_pack.weight'",
             "Llama tensors under --arch baichuan-7b");
@@ -139,18 +142,20 @@ int main(void) {
     const char *good = "{\"r\": 4, \"lora_alpha\": 8, \"target_modules\": [\"q_proj\"]}";
     const char *q0 = "model.layers.0.self_attn.q_proj";
     if (m) {
-        adapter_refused(m, make_adapter("fifo", "{\"r\": 4, \"lora_alpha\": 8, \"fan_in_fan_out\": true}", q0, 4,
-                                        64, 64),
-                        "fan_in_fan_out", "an adapter with fan_in_fan_out");
+        adapter_refused(
+            m, make_adapter("fifo", "{\"r\": 4, \"lora_alpha\": 8, \"fan_in_fan_out\": true}", q0, 4, 64, 64),
+            "fan_in_fan_out", "an adapter with fan_in_fan_out");
         adapter_refused(m, make_adapter("dora", "{\"r\": 4, \"use_dora\": true}", q0, 4, 64, 64), "use_dora",
                         "a DoRA adapter");
         adapter_refused(m, make_adapter("bias", "{\"r\": 4, \"bias\": \"all\"}", q0, 4, 64, 64), "bias 'all'",
                         "an adapter with LoRA biases");
-        adapter_refused(m, make_adapter("rank", "{\"r\": 4, \"rank_pattern\": {\"q_proj\": 8}}", q0, 4, 64, 64),
+        adapter_refused(m,
+                        make_adapter("rank", "{\"r\": 4, \"rank_pattern\": {\"q_proj\": 8}}", q0, 4, 64, 64),
                         "rank_pattern", "an adapter with a rank pattern");
         adapter_refused(m, make_adapter("r", good, q0, 8, 64, 64), "do not fit r = 4", "lora_A rows != r");
-        adapter_refused(m, make_adapter("out", good, q0, 4, 64, 32), "do not fit the layer", "lora_B of 32 rows "
-                                                                                            "on q_proj (64)");
+        adapter_refused(m, make_adapter("out", good, q0, 4, 64, 32), "do not fit the layer",
+                        "lora_B of 32 rows "
+                        "on q_proj (64)");
         adapter_refused(m, make_adapter("mod", good, "model.layers.9.self_attn.q_proj", 4, 64, 64),
                         "is not a linear layer of this model", "a module past the last layer");
         adapter_refused(m, make_adapter("pack", good, "model.layers.0.self_attn.W_pack", 4, 64, 128),
@@ -160,8 +165,8 @@ int main(void) {
         char bin[4096], cmd[9000];
         if (model_path("hf-bin/pytorch_model.bin", bin, sizeof bin)) {
             const char *bd = make_adapter("bin", good, q0, 4, 64, 64);
-            snprintf(cmd, sizeof cmd, "rm '%s/adapter_model.safetensors' && cp '%s' '%s/adapter_model.bin'", bd, bin,
-                     bd);
+            snprintf(cmd, sizeof cmd, "rm '%s/adapter_model.safetensors' && cp '%s' '%s/adapter_model.bin'",
+                     bd, bin, bd);
             ok(system(cmd) == 0, "an adapter dir with adapter_model.bin");
             adapter_refused(m, bd, "'model.embed_tokens.weight': not a PEFT LoRA tensor",
                             "adapter_model.bin holding base weights");

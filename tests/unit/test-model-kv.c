@@ -40,7 +40,8 @@ static void greedy(ft_model *m) {
         free(text);
         return;
     }
-    const cJSON *ids = cJSON_GetObjectItem(root, "greedy_ids"), *l0 = cJSON_GetObjectItem(root, "logits_pos0");
+    const cJSON *ids = cJSON_GetObjectItem(root, "greedy_ids"),
+                *l0 = cJSON_GetObjectItem(root, "logits_pos0");
     const cJSON *nll = cJSON_GetObjectItem(root, "mean_nll_first_64_steps");
     int V = ft_model_cfg(m)->vocab_size, want_n = cJSON_GetArraySize(ids), maxpos = 512;
     ft_kvcache *kv = NULL;
@@ -69,13 +70,14 @@ static void greedy(ft_model *m) {
     int same = n == want_n;
     for (int i = 0; same && i < n; i++)
         same = got[i] == cJSON_GetArrayItem(ids, i)->valueint;
-    ok(same && stopped_on_bos, "greedy decoding from BOS: %d ids equal expected_greedy.json's %d, then BOS", n,
-       want_n);
+    ok(same && stopped_on_bos, "greedy decoding from BOS: %d ids equal expected_greedy.json's %d, then BOS",
+       n, want_n);
     ok(e0 <= 1e-4, "logits after BOS at position 0: max abs error %.3g <= 1e-4", e0);
     ok(fabs(sum_nll / 64 - nll->valuedouble) <= 1e-5, "mean NLL of the first 64 steps %.7f vs %.7f",
        sum_nll / 64, nll->valuedouble);
     int32_t one = 1;
-    is_int(ft_model_step(m, kv, &one, maxpos, z, 1), FT_EINVAL, "a step past the cache's capacity is refused");
+    is_int(ft_model_step(m, kv, &one, maxpos, z, 1), FT_EINVAL,
+           "a step past the cache's capacity is refused");
     ft_kvcache_free(kv);
     free(z), free(got), free(text);
     cJSON_Delete(root);

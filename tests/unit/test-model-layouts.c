@@ -1,10 +1,11 @@
 /* test-model-layouts.c: every stories260K layout (Llama safetensors, sharded, bf16, .bin, Baichuan-7B,
  * Baichuan-13B ALiBi, Baichuan2 NormHead, Qwen2 biases) against its float64 reference: logits on real
  * positions, the masked loss, and the same with the PEFT adapter of lora-ref/; the Llama files load to
- * bit-identical weights.
+ * bit-identical weights; an F16 checkpoint written by the test loads within F16 rounding.
  * Rule: fp32 compute everywhere; the tolerance is 1e-4 max abs (the issue's bound) unless stated. */
 #include "model.h"
 
+#include "half.h"
 #include "lora.h"
 #include "modelref.h"
 #include "weights.h"
@@ -111,6 +112,58 @@ static void identical(void) {
         ft_weights_free(w[i]);
 }
 
+/* An F16 checkpoint, written here from hf's tensors (float16 is how many Llama checkpoints ship): it loads
+ * through the same conversion and stays within F16 rounding of the reference. */
+static void f16_layout(void) {
+    char hf[4096], cfg[4096], tmp[256], path[512];
+    ft_weights *w = NULL;
+    fixture f;
+    if (!model_path("hf", hf, sizeof hf) || !model_path("hf/config.json", cfg, sizeof cfg) ||
+        ft_weights_open(hf, &w, NULL) != 0 || fx_open(&f, "hf") != 0) {
+        skip("stories260K fixture not found", "an F16 checkpoint (%s)", hf);
+        ft_weights_free(w);
+        return;
+    }
+    if (tap_tmpdir(tmp, sizeof tmp, "model-f16")) return;
+    size_t n = ft_weights_count(w);
+    ft_tensor *ts = calloc(n, sizeof *ts);
+    for (size_t i = 0; i < n; i++) {
+        const ft_tensor *t = ft_weights_at(w, i);
+        float *x = malloc(t->numel * sizeof *x);
+        uint16_t *h = malloc(t->numel * sizeof *h);
+        ft_tensor_read_f32(t, 0, t->numel, x);
+        for (uint64_t k = 0; k < t->numel; k++)
+            h[k] = ft_f32_to_f16(x[k]);
+        free(x);
+        ts[i] = (ft_tensor){.name = t->name, .dtype = FT_DTYPE_F16, .data = h};
+        ft_tensor_set_shape(&ts[i], t->ndim, t->shape);
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", tmp);
+    int rc = ft_safetensors_write(path, ts, n, NULL, NULL);
+    char *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/config.json", tmp);
+    FILE *out = fopen(path, "w");
+    if (!rc && ft_read_file(cfg, 1 << 20, &text, &len, NULL) == 0 && out) fwrite(text, 1, len, out);
+    if (out) fclose(out);
+    ft_model *m = NULL;
+    float *lg = malloc((size_t)f.B * f.T * f.V * sizeof *lg), *want = fx_floats(&f, "logits");
+    ok(rc == 0 && ft_model_open(tmp, NULL, &m, NULL) == 0 && fx_forward(&f, m, lg) == 0,
+       "an F16 checkpoint of stories260K opens and runs");
+    /* F16 keeps 11 significant bits (relative rounding 2^-12): measured 0.019 max abs on logits up to |22| */
+    double e = m ? fx_max_err(&f, lg, want) : INFINITY;
+    ok(e <= 0.1, "F16 checkpoint: logits max abs error %.3g <= 0.1 (F16 rounding of the weights)", e);
+    ft_model_free(m);
+    for (size_t i = 0; i < n; i++)
+        free((void *)ts[i].data);
+    free(ts), free(text), free(lg), free(want);
+    ft_weights_free(w);
+    fx_close(&f);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0) printf("# could not remove %s\n", tmp);
+}
+
 /* The ALiBi slopes of ft_alibi_slopes are the fixture's (Baichuan's _get_interleave) for 8 heads. */
 static void alibi_slopes(void) {
     fixture f;
@@ -147,6 +200,7 @@ int main(void) {
      * logits by up to 0.081 (measured; largest |logit| 22) and the loss by 4e-4; stated bound 0.25 */
     check_layout("hf", "hf", "llama", "cpu", FT_WTYPE_BF16, 0.25);
     identical();
+    f16_layout();
     alibi_slopes();
     printf("# worst fp32 max abs logit error over the layouts (cpu): %.3g, with LoRA %.3g\n", worst_logits,
            worst_lora);

@@ -62,7 +62,8 @@ int main(void) {
     double ef = fx_max_err(&h, lg, want), epf = fx_max_err(&h, plain, want);
     loss = fx_loss(&h, be, lg);
     printf("# NF4 double-quant: max abs vs plain NF4 %.4g, vs fp32 %.4g (plain NF4 vs fp32 %.4g); loss %.6f "
-           "(fp32 %.6f)\n", ep, ef, epf, loss, *wl);
+           "(fp32 %.6f)\n",
+           ep, ef, epf, loss, *wl);
     ok(ep <= 0.5, "NF4 double quantization vs fp32 absmax: max abs logit difference %.3g <= 0.5", ep);
     ok(ef <= 6, "NF4 double quantization vs the fp32 model: max abs logit difference %.3g <= 6", ef);
     ok(fabs(loss - *wl) <= 0.02, "NF4 double quantization: loss %.6f within 0.02 of fp32's %.6f", loss, *wl);

@@ -188,7 +188,8 @@ static void check_attention(int B, int T, int H, int Hkv, int D, int alibi) {
 static void check_attention_kv(int p0, int n, int H, int Hkv, int D, int alibi) {
     int P = p0 + n;
     char name[128];
-    float *q = frand((size_t)n * H * D, 1), *k = frand((size_t)P * Hkv * D, 2), *v = frand((size_t)P * Hkv * D, 1);
+    float *q = frand((size_t)n * H * D, 1), *k = frand((size_t)P * Hkv * D, 2),
+          *v = frand((size_t)P * Hkv * D, 1);
     float *o0 = fbuf((size_t)n * H * D), *o1 = fbuf((size_t)n * H * D), *sl = fbuf(H);
     ft_alibi_slopes(sl, H);
     ref->ops->attention_kv(ref, o0, q, k, v, alibi ? sl : NULL, p0, n, H, Hkv, D);

@@ -136,8 +136,9 @@ static void kv_cache(ft_backend *be) {
         be->ops->attention(be, o, NULL, q, k, v, start, a ? sl : NULL, 1, T, H, Hkv, D);
         be->ops->attention_kv(be, o2, q + P0 * H * D, k, v, a ? sl : NULL, P0, n, H, Hkv, D);
         near(o2, o + P0 * H * D, n * H * D, 1e-6,
-             a ? "attention_kv equals the last rows of attention (ALiBi)" : "attention_kv equals the last rows "
-                                                                           "of attention");
+             a ? "attention_kv equals the last rows of attention (ALiBi)"
+               : "attention_kv equals the last rows "
+                 "of attention");
     }
     be->ops->attention_kv(be, o2, q, k, v, NULL, 0, 1, H, Hkv, D);
     ok(!memcmp(o2, v, D * sizeof *v), "%s attention_kv: the first position sees only itself", be->ops->name);
