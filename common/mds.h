@@ -32,13 +32,17 @@
 #define FT_MDS_MAX_INDEX (64u << 20) /* index.json bytes */
 #define FT_MDS_MAX_ROW (1u << 28)    /* tokens in a row */
 
-/* One packed row, borrowed by the writer, owned by the caller. */
+/* One packed row, borrowed by the writer, owned by the caller: ids and mask, or, when doc_ids is set, each
+ * document where it lies (document d: doc_ids[d] and doc_mask[d], seq_lens[d] tokens; ids and mask unused),
+ * which spares the caller assembling the row only for the writer to copy it. */
 typedef struct {
     const uint32_t *ids;      /* (n) */
     const uint8_t *mask;      /* (n) 0 or 1 */
     size_t n;                 /* 1..FT_MDS_MAX_ROW */
     const uint32_t *seq_lens; /* (docs) each >= 1, sum = n */
     size_t docs;
+    const uint32_t *const *doc_ids; /* (docs) or NULL */
+    const uint8_t *const *doc_mask; /* (docs), with doc_ids */
 } ft_mds_row;
 
 /* ---- writing ----------------------------------------------------------------------------------------- */
