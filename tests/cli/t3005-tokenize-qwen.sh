@@ -7,8 +7,8 @@
 # Firefly dummy data, the MOSS-003 samples cleaned by ft-clean (all with qwen, every 8th otherwise) and every
 # 16th cleaned with --keep-meta;
 # both special-token modes, including records with Qwen's special strings typed in content; a
-# tokenizer.json written from the same two files (the reference reads its split pattern from it); and
-# --max-seq-len.
+# tokenizer.json written from the same two files (the reference reads its split pattern from it);
+# malformed copies of the files (clear errors); and --max-seq-len.
 . "$(dirname "$0")/lib.sh"
 . "$top/tests/tokenize/lib.sh"
 
@@ -122,6 +122,21 @@ test_expect_success 'a tokenizer.json of the same files: the same ids from ft-to
     run_ref tj qwen --hf-special-tokens "${in[@]}" >tj-ref.jsonl &&
     cmp vm.jsonl tj-ref.jsonl &&
     golden tj qwen
+'
+
+# Broken copies of the real files: ft-tokenize names the file and line, writes nothing and exits 1.
+test_expect_success 'a malformed vocab.json or merges.txt: the file and line, exit 1, no output' '
+    mkdir bad &&
+    printf "{\"a\": 1,\n \"b\": }" >bad/vocab.json &&
+    cp "$q/merges.txt" bad/ &&
+    { ft-tokenize --tokenizer bad --template qwen --format jsonl dummy.jsonl >out 2>err; rc=$?; } &&
+    expect_eq "$rc" 1 "exit status" && ! test -s out &&
+    grep -q "cannot load tokenizer: .bad.: bad/vocab.json:2: invalid JSON" err &&
+    cp "$q/vocab.json" bad/ &&
+    sed "5s/.*/Ġ t h e/" "$q/merges.txt" >bad/merges.txt &&
+    { ft-tokenize --tokenizer bad --template qwen --format jsonl dummy.jsonl >out 2>err; rc=$?; } &&
+    expect_eq "$rc" 1 "exit status" && ! test -s out &&
+    grep -q "bad/merges.txt:5: merge 3 is not two tokens separated by one space" err
 '
 
 test_expect_success '--max-seq-len 64 keeps the head of every record' '
