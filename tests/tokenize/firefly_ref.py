@@ -252,8 +252,9 @@ class BpeTokenizer:
         if os.path.exists(tj):
             d = _json_file(tj)
             model = d.get("model") or {}
-            if model.get("type") != "BPE":
-                raise ValueError("%s: model type %r is not BPE" % (tj, model.get("type")))
+            if model.get("type") != "BPE" or model.get("ignore_merges"):
+                raise ValueError("%s: model type %r (ignore_merges %r) is not restated here: only BPE with "
+                                 "merges" % (tj, model.get("type"), model.get("ignore_merges")))
             self.vocab = model["vocab"]
             merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
             pattern = _split_pattern(d.get("pre_tokenizer"))
@@ -264,6 +265,9 @@ class BpeTokenizer:
                 raise ValueError("%s: normalizer %r is not restated here" % (tj, norm))
             self.nfc = norm == "NFC"
             for t in d.get("added_tokens", []):
+                if t.get("lstrip") or t.get("rstrip") or t.get("single_word"):
+                    raise ValueError("%s: added token %r: lstrip/rstrip/single_word are not restated here"
+                                     % (tj, t["content"]))
                 added[t["content"]] = t["id"]
         else:
             self.vocab = _json_file(os.path.join(path, "vocab.json"))
