@@ -194,7 +194,9 @@ static size_t ndarray_header(uint8_t *h, uint64_t len) {
     return 1 + ((size_t)1 << code);
 }
 
-int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) {
+/* Appends row; with doc_ids, its ids and mask are gathered from the documents (row->ids, mask unused). */
+static int add_row(ft_mds_writer *w, const ft_mds_row *row, const uint32_t *const *doc_ids,
+                   const uint8_t *const *doc_mask, ft_buf *why) {
     if (row->n < 1 || row->n > FT_MDS_MAX_ROW || row->docs < 1 || row->docs > row->n)
         return ft_fail(why, FT_EINVAL, "row of %zu tokens in %zu documents", row->n, row->docs);
     uint64_t sum = 0;
@@ -221,14 +223,14 @@ int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) {
     memcpy(p, h[0], hl[0]);
     p += hl[0];
     /* the row in parts: its documents where they lie, or the whole row */
-    size_t parts = row->doc_ids ? row->docs : 1;
+    size_t parts = doc_ids ? row->docs : 1;
     for (size_t d = 0; d < parts; d++)
-        p = put_u32s(p, row->doc_ids ? row->doc_ids[d] : row->ids, row->doc_ids ? row->seq_lens[d] : row->n);
+        p = put_u32s(p, doc_ids ? doc_ids[d] : row->ids, doc_ids ? row->seq_lens[d] : row->n);
     memcpy(p, h[1], hl[1]);
     p += hl[1];
     for (size_t d = 0; d < parts; d++) {
-        const uint8_t *m = row->doc_ids ? row->doc_mask[d] : row->mask;
-        size_t len = row->doc_ids ? row->seq_lens[d] : row->n;
+        const uint8_t *m = doc_ids ? doc_mask[d] : row->mask;
+        size_t len = doc_ids ? row->seq_lens[d] : row->n;
         for (size_t i = 0; i < len; i++) *p++ = m[i] != 0;
     }
     memcpy(p, h[2], hl[2]);
@@ -237,6 +239,17 @@ int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) {
     b->len += size;
     b->data[b->len] = 0;
     return 0;
+}
+
+int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) { return add_row(w, row, NULL, NULL, why); }
+
+int ft_mds_writer_add_docs(ft_mds_writer *w, const uint32_t *const *doc_ids, const uint8_t *const *doc_mask,
+                           const uint32_t *seq_lens, size_t docs, ft_buf *why) {
+    uint64_t n = 0;
+    for (size_t d = 0; d < docs; d++) n += seq_lens[d];
+    if (n > FT_MDS_MAX_ROW) return ft_fail(why, FT_EINVAL, "row of %llu tokens", (unsigned long long)n);
+    ft_mds_row row = {NULL, NULL, (size_t)n, seq_lens, docs};
+    return add_row(w, &row, doc_ids, doc_mask, why);
 }
 
 int ft_mds_writer_finish(ft_mds_writer *w, const char *ft_json, ft_buf *why) {

@@ -32,17 +32,13 @@
 #define FT_MDS_MAX_INDEX (64u << 20) /* index.json bytes */
 #define FT_MDS_MAX_ROW (1u << 28)    /* tokens in a row */
 
-/* One packed row, borrowed by the writer, owned by the caller: ids and mask, or, when doc_ids is set, each
- * document where it lies (document d: doc_ids[d] and doc_mask[d], seq_lens[d] tokens; ids and mask unused),
- * which spares the caller assembling the row only for the writer to copy it. */
+/* One packed row, borrowed by the writer, owned by the caller. */
 typedef struct {
     const uint32_t *ids;      /* (n) */
     const uint8_t *mask;      /* (n) 0 or 1 */
     size_t n;                 /* 1..FT_MDS_MAX_ROW */
     const uint32_t *seq_lens; /* (docs) each >= 1, sum = n */
     size_t docs;
-    const uint32_t *const *doc_ids; /* (docs) or NULL */
-    const uint8_t *const *doc_mask; /* (docs), with doc_ids */
 } ft_mds_row;
 
 /* ---- writing ----------------------------------------------------------------------------------------- */
@@ -57,6 +53,11 @@ int ft_mds_writer_new(const char *dir, int level, uint64_t size_limit, ft_mds_wr
 /* ft_mds_writer_add: appends a row (copied). Returns 0, FT_EINVAL (a row breaking the rules above), or
  * FT_EIO when a full shard could not be written (reason in why). */
 int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why);
+/* ft_mds_writer_add_docs: the same for a row given as its documents where they lie: document d is
+ * doc_ids[d] and doc_mask[d] (0 or non-zero), seq_lens[d] tokens; spares the caller assembling the row
+ * only for the writer to copy it. */
+int ft_mds_writer_add_docs(ft_mds_writer *w, const uint32_t *const *doc_ids, const uint8_t *const *doc_mask,
+                           const uint32_t *seq_lens, size_t docs, ft_buf *why);
 /* ft_mds_writer_finish: writes the last shard and index.json with ft_json (a JSON object's text, or NULL)
  * as its "ft_pack" member. Returns 0 or FT_EIO/FT_ENOMEM with the reason in why. */
 int ft_mds_writer_finish(ft_mds_writer *w, const char *ft_json, ft_buf *why);

@@ -36,16 +36,17 @@ static int write_set(const char *dir, int level, uint64_t size_limit, uint64_t s
     for (int i = 0; i < nrows && !rc; i++) {
         size_t n, docs;
         make_row(&r, ids, mask, lens, &n, &docs);
-        ft_mds_row row = {ids, mask, n, lens, docs, NULL, NULL};
-        if (by_docs) {
-            for (size_t d = 0, at = 0; d < docs; at += lens[d++]) {
-                memcpy(apart_ids[3 - d], ids + at, lens[d] * 4);
-                for (size_t k = 0; k < lens[d]; k++) apart_mask[3 - d][k] = mask[at + k] ? 1 + k % 5 : 0;
-                doc_ids[d] = apart_ids[3 - d], doc_mask[d] = apart_mask[3 - d];
-            }
-            row = (ft_mds_row){NULL, NULL, n, lens, docs, doc_ids, doc_mask};
+        ft_mds_row row = {ids, mask, n, lens, docs};
+        if (!by_docs) {
+            rc = ft_mds_writer_add(w, &row, &why);
+            continue;
         }
-        rc = ft_mds_writer_add(w, &row, &why);
+        for (size_t d = 0, at = 0; d < docs; at += lens[d++]) {
+            memcpy(apart_ids[3 - d], ids + at, lens[d] * 4);
+            for (size_t k = 0; k < lens[d]; k++) apart_mask[3 - d][k] = mask[at + k] ? 1 + k % 5 : 0;
+            doc_ids[d] = apart_ids[3 - d], doc_mask[d] = apart_mask[3 - d];
+        }
+        rc = ft_mds_writer_add_docs(w, doc_ids, doc_mask, lens, docs, &why);
     }
     if (!rc) rc = ft_mds_writer_finish(w, "{\"seq_len\": 700}", &why);
     *shards = ft_mds_writer_shards(w);

@@ -167,8 +167,8 @@ static int flush_window(packer *p) {
             p->row_mask[docs] = p->mask + p->start[d];
             n += p->row_lens[docs] = p->lens[d];
         }
-        ft_mds_row row = {NULL, NULL, n, p->row_lens, docs, p->row_ids, p->row_mask};
-        int rc = ft_mds_writer_add(p->w, &row, &p->why);
+        FT_ASSERT(n <= p->o->seq_len);
+        int rc = ft_mds_writer_add_docs(p->w, p->row_ids, p->row_mask, p->row_lens, docs, &p->why);
         if (rc < 0) return rc;
         p->c.rows++;
     }
