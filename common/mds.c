@@ -20,9 +20,19 @@ static const char *const col_names[NCOLS] = {"input_ids", "loss_mask", "seq_lens
 static const char *const col_encodings[NCOLS] = {"ndarray:uint32", "ndarray:uint8", "ndarray:uint32"};
 static const unsigned col_elem[NCOLS] = {4, 1, 4};
 
-static void put_u32(ft_buf *b, uint32_t v) {
-    uint8_t x[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    ft_buf_add(b, x, 4);
+static uint8_t *put_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v, p[1] = (uint8_t)(v >> 8), p[2] = (uint8_t)(v >> 16), p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+/* Stores v[0..n) little-endian at p; returns the end. */
+static uint8_t *put_u32s(uint8_t *p, const uint32_t *v, size_t n) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, v, 4 * n);
+    return p + 4 * n;
+#else
+    for (size_t i = 0; i < n; i++) p = put_u32(p, v[i]);
+    return p;
+#endif
 }
 static uint32_t get_u32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -35,11 +45,12 @@ struct ft_mds_writer {
     int level;
     uint64_t size_limit;
     ft_buf config;   /* the configuration JSON every shard carries */
-    ft_buf body;     /* the current shard's samples */
+    ft_buf body;     /* room for the shard's head (gap bytes), then the current shard's samples */
+    size_t gap;      /* where the samples start in body: the head goes just before them (flush_shard) */
     uint32_t *sizes; /* (nsamples) their sizes */
     size_t nsamples, cap;
     ft_buf entries;  /* index.json's shard entries so far, comma-separated */
-    ft_buf shard, zip;
+    ft_buf zip;
     size_t nshards;
     ZSTD_CCtx *cctx;
 };
@@ -54,6 +65,22 @@ static void put_config_members(ft_buf *b, const ft_mds_writer *w) {
     if (w->level) ft_buf_addf(b, "\"zstd:%d\"", w->level);
     else ft_buf_adds(b, "null");
     ft_buf_adds(b, ", \"format\": \"mds\", \"hashes\": [\"xxh64\"]");
+}
+
+/* The shard's head: n, the n + 1 offsets and the configuration. */
+static uint64_t head_size(const ft_mds_writer *w, size_t n) { return 8 + 4 * (uint64_t)n + w->config.len; }
+
+static uint64_t shard_size_now(const ft_mds_writer *w) {
+    return head_size(w, w->nsamples) + (w->body.len - w->gap);
+}
+
+/* Empties body for a new shard, leaving room for the head of a shard of about `expect` samples, so that
+ * flush_shard writes the head in place and the samples are never copied (more samples: one memmove). */
+static void start_shard(ft_mds_writer *w, size_t expect) {
+    w->gap = (size_t)head_size(w, expect);
+    ft_buf_clear(&w->body);
+    ft_buf_reserve(&w->body, w->gap);
+    w->body.len = w->gap;
 }
 
 int ft_mds_writer_new(const char *dir, int level, uint64_t size_limit, ft_mds_writer **out) {
@@ -71,6 +98,7 @@ int ft_mds_writer_new(const char *dir, int level, uint64_t size_limit, ft_mds_wr
     ft_buf_addc(&w->config, '{');
     put_config_members(&w->config, w);
     ft_buf_addf(&w->config, ", \"size_limit\": %llu, \"version\": 2}", (unsigned long long)size_limit);
+    start_shard(w, 1024);
     *out = w;
     return 0;
 }
@@ -82,13 +110,9 @@ void ft_mds_writer_free(ft_mds_writer *w) {
     free(w->dir);
     free(w->sizes);
     ft_buf_release(&w->config), ft_buf_release(&w->body), ft_buf_release(&w->entries);
-    ft_buf_release(&w->shard), ft_buf_release(&w->zip);
+    ft_buf_release(&w->zip);
     ZSTD_freeCCtx(w->cctx);
     free(w);
-}
-
-static uint64_t shard_size_now(const ft_mds_writer *w) {
-    return 8 + w->config.len + w->body.len + 4 * (uint64_t)w->nsamples;
 }
 
 static void put_file_info(ft_buf *b, const char *basename, size_t bytes, uint64_t h) {
@@ -111,27 +135,33 @@ static int write_file(const char *dir, const char *name, const void *p, size_t n
 /* Writes the samples gathered so far as the next shard and appends its index entry. */
 static int flush_shard(ft_mds_writer *w, ft_buf *why) {
     if (!w->nsamples) return 0;
-    ft_buf *s = &w->shard;
-    ft_buf_clear(s);
-    ft_buf_reserve(s, shard_size_now(w));
-    uint32_t n = (uint32_t)w->nsamples, off = (uint32_t)(4 + 4 * ((uint64_t)n + 1) + w->config.len);
-    put_u32(s, n);
-    put_u32(s, off);
-    for (size_t i = 0; i < w->nsamples; i++) put_u32(s, off += w->sizes[i]);
-    ft_buf_add(s, w->config.data, w->config.len);
-    ft_buf_add(s, w->body.data, w->body.len);
-    FT_ASSERT(s->len == off);
+    ft_buf *b = &w->body;
+    size_t head = (size_t)head_size(w, w->nsamples), samples = b->len - w->gap;
+    if (head > w->gap) { /* more samples than start_shard expected */
+        ft_buf_reserve(b, head - w->gap);
+        memmove(b->data + head, b->data + w->gap, samples);
+        b->len = head + samples;
+        w->gap = head;
+    }
+    uint8_t *start = (uint8_t *)b->data + w->gap - head, *p = start;
+    uint32_t n = (uint32_t)w->nsamples, off = (uint32_t)head;
+    p = put_u32(p, n);
+    p = put_u32(p, off);
+    for (size_t i = 0; i < w->nsamples; i++) p = put_u32(p, off += w->sizes[i]);
+    memcpy(p, w->config.data, w->config.len);
+    FT_ASSERT(p + w->config.len == (uint8_t *)b->data + w->gap && off == head + samples);
+    size_t raw_len = head + samples;
 
     char raw_name[64], zip_name[64];
     snprintf(raw_name, sizeof raw_name, "shard.%05zu.mds", w->nshards);
     snprintf(zip_name, sizeof zip_name, "shard.%05zu.mds.zstd", w->nshards);
-    uint64_t raw_hash = XXH64(s->data, s->len, 0), zip_hash = 0;
-    const void *file = s->data;
-    size_t file_len = s->len;
+    uint64_t raw_hash = XXH64(start, raw_len, 0), zip_hash = 0;
+    const void *file = start;
+    size_t file_len = raw_len;
     if (w->level) {
         ft_buf_clear(&w->zip);
-        ft_buf_reserve(&w->zip, ZSTD_compressBound(s->len));
-        size_t z = ZSTD_compressCCtx(w->cctx, w->zip.data, w->zip.cap, s->data, s->len, w->level);
+        ft_buf_reserve(&w->zip, ZSTD_compressBound(raw_len));
+        size_t z = ZSTD_compressCCtx(w->cctx, w->zip.data, w->zip.cap, start, raw_len, w->level);
         if (ZSTD_isError(z)) return ft_fail(why, FT_EIO, "zstd: %s", ZSTD_getErrorName(z));
         w->zip.len = z;
         zip_hash = XXH64(w->zip.data, z, 0);
@@ -144,15 +174,15 @@ static int flush_shard(ft_mds_writer *w, ft_buf *why) {
     ft_buf_addc(e, '{');
     put_config_members(e, w);
     ft_buf_adds(e, ", \"raw_data\": ");
-    put_file_info(e, raw_name, s->len, raw_hash);
+    put_file_info(e, raw_name, raw_len, raw_hash);
     ft_buf_addf(e, ", \"samples\": %zu, \"size_limit\": %llu, \"version\": 2, \"zip_data\": ", w->nsamples,
                 (unsigned long long)w->size_limit);
     if (w->level) put_file_info(e, zip_name, file_len, zip_hash);
     else ft_buf_adds(e, "null");
     ft_buf_addc(e, '}');
     w->nshards++;
+    start_shard(w, w->nsamples + w->nsamples / 8 + 64);
     w->nsamples = 0;
-    ft_buf_clear(&w->body);
     return 0;
 }
 
@@ -165,12 +195,9 @@ static size_t ndarray_header(uint8_t *h, uint64_t len) {
     return 1 + ((size_t)1 << code);
 }
 
-static void put_u32_array(ft_buf *b, const uint32_t *v, size_t n) {
-    ft_buf_reserve(b, 4 * n);
-    for (size_t i = 0; i < n; i++) put_u32(b, v[i]);
-}
-
-int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) {
+/* Appends row; with doc_ids, its ids and mask are gathered from the documents (row->ids, mask unused). */
+static int add_row(ft_mds_writer *w, const ft_mds_row *row, const uint32_t *const *doc_ids,
+                   const uint8_t *const *doc_mask, ft_buf *why) {
     if (row->n < 1 || row->n > FT_MDS_MAX_ROW || row->docs < 1 || row->docs > row->n)
         return ft_fail(why, FT_EINVAL, "row of %zu tokens in %zu documents", row->n, row->docs);
     uint64_t sum = 0;
@@ -192,16 +219,38 @@ int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) {
     w->sizes[w->nsamples++] = (uint32_t)size;
     ft_buf *b = &w->body;
     ft_buf_reserve(b, size);
-    for (int c = 0; c < NCOLS; c++) put_u32(b, (uint32_t)col[c]);
-    ft_buf_add(b, h[0], hl[0]);
-    put_u32_array(b, row->ids, row->n);
-    ft_buf_add(b, h[1], hl[1]);
-    size_t at = b->len;
-    ft_buf_add(b, row->mask, row->n);
-    for (size_t i = 0; i < row->n; i++) b->data[at + i] = b->data[at + i] != 0;
-    ft_buf_add(b, h[2], hl[2]);
-    put_u32_array(b, row->seq_lens, row->docs);
+    uint8_t *p = (uint8_t *)b->data + b->len;
+    for (int c = 0; c < NCOLS; c++) p = put_u32(p, (uint32_t)col[c]);
+    memcpy(p, h[0], hl[0]);
+    p += hl[0];
+    /* the row in parts: its documents where they lie, or the whole row */
+    size_t parts = doc_ids ? row->docs : 1;
+    for (size_t d = 0; d < parts; d++)
+        p = put_u32s(p, doc_ids ? doc_ids[d] : row->ids, doc_ids ? row->seq_lens[d] : row->n);
+    memcpy(p, h[1], hl[1]);
+    p += hl[1];
+    for (size_t d = 0; d < parts; d++) {
+        const uint8_t *m = doc_ids ? doc_mask[d] : row->mask;
+        size_t len = doc_ids ? row->seq_lens[d] : row->n;
+        for (size_t i = 0; i < len; i++) *p++ = m[i] != 0;
+    }
+    memcpy(p, h[2], hl[2]);
+    p = put_u32s(p + hl[2], row->seq_lens, row->docs);
+    FT_ASSERT(p == (uint8_t *)b->data + b->len + size);
+    b->len += size;
+    b->data[b->len] = 0;
     return 0;
+}
+
+int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why) { return add_row(w, row, NULL, NULL, why); }
+
+int ft_mds_writer_add_docs(ft_mds_writer *w, const uint32_t *const *doc_ids, const uint8_t *const *doc_mask,
+                           const uint32_t *seq_lens, size_t docs, ft_buf *why) {
+    uint64_t n = 0;
+    for (size_t d = 0; d < docs; d++) n += seq_lens[d];
+    if (n > FT_MDS_MAX_ROW) return ft_fail(why, FT_EINVAL, "row of %llu tokens", (unsigned long long)n);
+    ft_mds_row row = {NULL, NULL, (size_t)n, seq_lens, docs};
+    return add_row(w, &row, doc_ids, doc_mask, why);
 }
 
 int ft_mds_writer_finish(ft_mds_writer *w, const char *ft_json, ft_buf *why) {

@@ -53,6 +53,11 @@ int ft_mds_writer_new(const char *dir, int level, uint64_t size_limit, ft_mds_wr
 /* ft_mds_writer_add: appends a row (copied). Returns 0, FT_EINVAL (a row breaking the rules above), or
  * FT_EIO when a full shard could not be written (reason in why). */
 int ft_mds_writer_add(ft_mds_writer *w, const ft_mds_row *row, ft_buf *why);
+/* ft_mds_writer_add_docs: the same for a row given as its documents where they lie: document d is
+ * doc_ids[d] and doc_mask[d] (0 or non-zero), seq_lens[d] tokens; spares the caller assembling the row
+ * only for the writer to copy it. */
+int ft_mds_writer_add_docs(ft_mds_writer *w, const uint32_t *const *doc_ids, const uint8_t *const *doc_mask,
+                           const uint32_t *seq_lens, size_t docs, ft_buf *why);
 /* ft_mds_writer_finish: writes the last shard and index.json with ft_json (a JSON object's text, or NULL)
  * as its "ft_pack" member. Returns 0 or FT_EIO/FT_ENOMEM with the reason in why. */
 int ft_mds_writer_finish(ft_mds_writer *w, const char *ft_json, ft_buf *why);

@@ -28,14 +28,8 @@ if [ -z "$spm_py" ]; then
     exit 0
 fi
 
-# The inputs: the Firefly file as it is (its last line has no newline), MOSS cleaned as the pipeline does.
-cp "$shared/data/firefly/dummy_data.jsonl" dummy.jsonl
-find "$shared/$moss" -name '*.json' | LC_ALL=C sort >files
-mapfile -t F <files
-ft-clean -q --moss-tools=strip -o moss.jsonl "${F[@]}" || exit 1
-ft-clean -q --moss-tools=strip --keep-meta -o meta.jsonl "${F[@]}" || exit 1
-awk 'NR % 8 == 1' moss.jsonl >moss-sub.jsonl
-awk 'NR % 16 == 5' meta.jsonl >meta-sub.jsonl
+# The inputs: the Firefly file as it is, MOSS cleaned as the pipeline does (tests/tokenize/lib.sh).
+clean_inputs || exit 1
 
 # inputs TOKENIZER TEMPLATE: sets in (the input files of the combination, see the top) and plain (the same
 # records in one file, less those whose texts hold a special string of the tokenizer: its CONTROL/UNKNOWN

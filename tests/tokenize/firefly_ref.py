@@ -7,8 +7,10 @@ of its benchmark (tests/bench/tokenize.sh).
                    [--overlong truncate|drop] [FILE...]
 
 Writes one line {"input_ids":[...],"loss_mask":[...]} per input record, in input order (blank lines are
-skipped). Needs only python3-sentencepiece (SentencePiece's own Python binding); Hugging Face transformers
-is not used, so its slow-tokenizer behaviour is restated below.
+skipped). MODEL is a SentencePiece tokenizer.model (needs python3-sentencepiece, SentencePiece's own Python
+binding) or a directory with a byte-level BPE tokenizer, tokenizer.json or vocab.json + merges.txt (Qwen;
+needs python3-regex; encoded by BpeTokenizer below). Hugging Face transformers and tokenizers are not used,
+so their behaviour is restated below.
 
 What Firefly does (yangjianxin1/Firefly, component/dataset.py UnifiedSFTDataset, component/template.py):
 - system: only when the template has a system_format: the record's "system" with str.strip() when the key is
@@ -52,10 +54,17 @@ import re
 import string
 import sys
 
+import os
+import unicodedata
+
 try:
     import sentencepiece
-except ImportError:  # the callers test for this first and skip
-    sys.exit("firefly_ref.py: needs python3-sentencepiece (import sentencepiece failed)")
+except ImportError:  # only the SentencePiece tokenizers need it; the callers test for it first and skip
+    sentencepiece = None
+try:
+    import regex
+except ImportError:  # only the byte-level BPE tokenizers need it (Debian python3-regex)
+    regex = None
 
 # SentencePiece ModelProto.SentencePiece.Type values (sentencepiece_model.proto)
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, BYTE = 1, 2, 3, 4, 5, 6
@@ -120,6 +129,8 @@ def is_protected_piece(piece):
 
 class Tokenizer:
     def __init__(self, path):
+        if sentencepiece is None:
+            raise ValueError("needs python3-sentencepiece (import sentencepiece failed)")
         with open(path, "rb") as f:
             self.model = f.read()
         self.sp = sentencepiece.SentencePieceProcessor(model_proto=self.model)
@@ -155,6 +166,9 @@ class Tokenizer:
             self._sp_plain = sentencepiece.SentencePieceProcessor(model_proto=bytes(m))
         return self._sp_plain.encode(text) if text else []
 
+    def id_to_piece(self, i):
+        return self.sp.id_to_piece(i) if 0 <= i < self.sp.get_piece_size() else "?"
+
 
 def special_regex(specials):
     if not specials:
@@ -173,6 +187,157 @@ def split_encode(text, rx, specials, encode):
         ids.append(specials[m.group(0)])
         pos = m.end()
     return ids + encode(text[pos:])
+
+
+# ---- byte-level BPE (Qwen v1.5/2/2.5): an encoder of its own, sharing nothing with the C side
+# (common/pretok.c, bpe.c). A Hugging Face tokenizer of this kind encodes text with
+# encode(text, add_special_tokens=False) as follows: the added tokens are cut out first (leftmost, longest
+# match; each becomes its id, whether typed in content or not: that is the --hf-special-tokens mode); every
+# piece between is normalized (NFC for Qwen2), split by the pre-tokenizer regex, each split mapped byte by
+# byte into GPT-2's printable alphabet and merged by merge rank, lowest first (leftmost on ties).
+
+# Qwen2Tokenizer's PRETOKENIZE_REGEX, used for a vocab.json + merges.txt directory; a tokenizer.json gives
+# its own pattern (pre_tokenizer Split), which is read from the file.
+QWEN2_PATTERN = (r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"""
+                 r"""|\s*[\r\n]+|\s+(?!\S)|\s+""")
+# Qwen2's added_tokens.json, used when the directory has neither it nor a tokenizer_config.json that lists
+# them: these follow the 151,643 regular tokens.
+QWEN2_ADDED = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+
+
+def gpt2_byte_alphabet():
+    """byte -> character: the printable Latin-1 bytes stand for themselves, every other byte, in byte
+    order, for U+0100, U+0101, ..."""
+    keep = set(range(ord("!"), ord("~") + 1)) | set(range(0xA1, 0xAC + 1)) | set(range(0xAE, 0xFF + 1))
+    out, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            out[b] = chr(b)
+        else:
+            out[b] = chr(0x100 + extra)
+            extra += 1
+    return out
+
+
+def _json_file(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _split_pattern(pre):
+    """The Split regex of a tokenizer.json pre_tokenizer (alone or in a Sequence), or None."""
+    if not isinstance(pre, dict):
+        return None
+    if pre.get("type") == "Sequence":
+        for p in pre.get("pretokenizers", []):
+            rx = _split_pattern(p)
+            if rx is not None:
+                return rx
+        return None
+    if pre.get("type") == "Split" and isinstance(pre.get("pattern"), dict):
+        return pre["pattern"].get("Regex")
+    return None
+
+
+class BpeTokenizer:
+    """The same members as Tokenizer, for a directory with tokenizer.json or vocab.json + merges.txt.
+    Added tokens are the special strings (hf_specials); there are no protected pieces, since plain BPE
+    encoding never produces an added token."""
+
+    def __init__(self, path):
+        if regex is None:
+            raise ValueError("needs the regex module (Debian python3-regex)")
+        tj = os.path.join(path, "tokenizer.json")
+        added = {}
+        if os.path.exists(tj):
+            d = _json_file(tj)
+            model = d.get("model") or {}
+            if model.get("type") != "BPE" or model.get("ignore_merges"):
+                raise ValueError("%s: model type %r (ignore_merges %r) is not restated here: only BPE with "
+                                 "merges" % (tj, model.get("type"), model.get("ignore_merges")))
+            self.vocab = model["vocab"]
+            merges = [tuple(m.split(" ")) if isinstance(m, str) else tuple(m) for m in model["merges"]]
+            pattern = _split_pattern(d.get("pre_tokenizer"))
+            if pattern is None:
+                raise ValueError("%s: no Split pre-tokenizer pattern" % tj)
+            norm = (d.get("normalizer") or {}).get("type")
+            if norm not in (None, "NFC"):
+                raise ValueError("%s: normalizer %r is not restated here" % (tj, norm))
+            self.nfc = norm == "NFC"
+            for t in d.get("added_tokens", []):
+                if t.get("lstrip") or t.get("rstrip") or t.get("single_word"):
+                    raise ValueError("%s: added token %r: lstrip/rstrip/single_word are not restated here"
+                                     % (tj, t["content"]))
+                added[t["content"]] = t["id"]
+        else:
+            self.vocab = _json_file(os.path.join(path, "vocab.json"))
+            with open(os.path.join(path, "merges.txt"), encoding="utf-8") as f:
+                lines = f.read().split("\n")
+            if lines and lines[0].startswith("#version"):
+                lines = lines[1:]
+            merges = [tuple(ln.split(" ")) for ln in lines if ln]
+            pattern, self.nfc = QWEN2_PATTERN, True
+            at = os.path.join(path, "added_tokens.json")
+            if os.path.exists(at):
+                added = _json_file(at)
+            else:
+                added = {t: len(self.vocab) + k for k, t in enumerate(QWEN2_ADDED)}
+        cfg = os.path.join(path, "tokenizer_config.json")
+        cfg = _json_file(cfg) if os.path.exists(cfg) else {}
+        for k, v in (cfg.get("added_tokens_decoder") or {}).items():
+            added.setdefault(v["content"], int(k))
+        eos = cfg.get("eos_token") or "<|endoftext|>"
+        self.eos_piece = eos["content"] if isinstance(eos, dict) else eos
+        self.ranks = {m: r for r, m in enumerate(merges)}
+        self.split = regex.compile(pattern)
+        self.alphabet = gpt2_byte_alphabet()
+        self.pieces = {i: t for t, i in self.vocab.items()}
+        self.pieces.update({i: t for t, i in added.items()})
+        self.hf_specials = added
+        self.protected, self.protected_re = {}, None
+        self.bos_id, self.eos_id = None, added.get(self.eos_piece, self.vocab.get(self.eos_piece))
+        self.hf_re = special_regex(added)
+        self.cache = {}
+
+    def bpe(self, word):
+        """The ids of one pre-tokenizer split (bytes mapped into the alphabet)."""
+        ids = self.cache.get(word)
+        if ids is not None:
+            return ids
+        parts = list(word)
+        while len(parts) > 1:
+            best, at = None, -1
+            for k in range(len(parts) - 1):
+                r = self.ranks.get((parts[k], parts[k + 1]))
+                if r is not None and (best is None or r < best):
+                    best, at = r, k
+            if best is None:
+                break
+            parts[at:at + 2] = [parts[at] + parts[at + 1]]
+        ids = [self.vocab[p] for p in parts]
+        self.cache[word] = ids
+        return ids
+
+    def encode(self, text):
+        if self.nfc:
+            text = unicodedata.normalize("NFC", text)
+        ids = []
+        for w in self.split.findall(text):
+            ids += self.bpe("".join(self.alphabet[b] for b in w.encode("utf-8")))
+        return ids
+
+    def encode_hf(self, text):
+        return split_encode(text, self.hf_re, self.hf_specials, self.encode)
+
+    encode_plain = encode
+
+    def id_to_piece(self, i):
+        return self.pieces.get(i, "?")
+
+
+def open_tokenizer(path):
+    """Tokenizer for a SentencePiece model file, BpeTokenizer for a directory of byte-level BPE files."""
+    return BpeTokenizer(path) if os.path.isdir(path) else Tokenizer(path)
 
 
 # ---- safe mode
@@ -327,6 +492,8 @@ def tokenize_record(tok, tpl, rec, hf):
         mask.extend([m] * len(seg))
 
     if tpl == "firefly-v1":
+        if tok.bos_id is None:
+            raise ValueError("template firefly-v1 needs a BOS token, which this tokenizer does not have")
         add([tok.bos_id], 0)
         for human, assistant in turns:
             add(encode_segment(tok, [(human, True)], hf) + [tok.eos_id], 0)
@@ -349,7 +516,9 @@ def tokenize_record(tok, tpl, rec, hf):
 
 def main():
     ap = argparse.ArgumentParser(description="Firefly's SFT tokenization, restated (see the source).")
-    ap.add_argument("--tokenizer", required=True, help="SentencePiece tokenizer.model")
+    ap.add_argument("--tokenizer", required=True,
+                    help="SentencePiece tokenizer.model, or a byte-level BPE directory (tokenizer.json or "
+                    "vocab.json + merges.txt)")
     ap.add_argument("--template", required=True, help="default, qwen, baichuan, baichuan2, llama2, "
                     "firefly-v1, or a JSON file with register_template's fields")
     ap.add_argument("--hf-special-tokens", action="store_true",
@@ -359,7 +528,7 @@ def main():
     ap.add_argument("files", nargs="*", default=["-"])
     a = ap.parse_args()
     try:
-        tok = Tokenizer(a.tokenizer)
+        tok = open_tokenizer(a.tokenizer)
         tpl = load_template(a.template)
     except (OSError, ValueError) as e:
         sys.exit("firefly_ref.py: %s" % e)

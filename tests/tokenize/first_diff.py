@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """first_diff.py [--tokenizer MODEL] GOT WANT: where two {"input_ids","loss_mask"} JSONL files first
 differ: the record index, the first differing token position, and a few tokens around it from each side
-(as pieces when a SentencePiece model is given). A line that is not such JSON is shown as text."""
+(as pieces when a tokenizer is given: a SentencePiece model or a byte-level BPE directory). A line that is not such JSON is shown as text."""
 import argparse
 import json
 import sys
@@ -15,9 +15,11 @@ def main():
     a = ap.parse_args()
     piece = str
     if a.tokenizer:
-        import sentencepiece
-        sp = sentencepiece.SentencePieceProcessor(model_file=a.tokenizer)
-        piece = lambda i: "%d:%s" % (i, sp.id_to_piece(i) if 0 <= i < sp.get_piece_size() else "?")
+        import os
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import firefly_ref
+        tok = firefly_ref.open_tokenizer(a.tokenizer)
+        piece = lambda i: "%d:%s" % (i, tok.id_to_piece(i))
     with open(a.got, "rb") as f:
         got = f.read().split(b"\n")
     with open(a.want, "rb") as f:

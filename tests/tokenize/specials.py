@@ -35,7 +35,7 @@ def main(argv):
     if len(argv) == 5:
         tpl = firefly_ref.load_template(argv[4])
         with_system = tpl != "firefly-v1" and tpl.system_format is not None
-    tok = firefly_ref.Tokenizer(argv[2])
+    tok = firefly_ref.open_tokenizer(argv[2])
     table = dict(tok.hf_specials, **tok.protected)
     rx = firefly_ref.special_regex(table)
     ids = set(table.values())

@@ -48,11 +48,11 @@ def fmt(ids):
 
 
 def reference(model):
-    """firefly_ref's Tokenizer for model, and a regex of its special strings (CONTROL, UNKNOWN, marker
-    USER_DEFINED)."""
+    """firefly_ref's tokenizer for model (a SentencePiece file or a byte-level BPE directory), and a regex
+    of its special strings (CONTROL, UNKNOWN, marker USER_DEFINED; a BPE model's added tokens)."""
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import firefly_ref
-    tok = firefly_ref.Tokenizer(model)
+    tok = firefly_ref.open_tokenizer(model)
     return tok, firefly_ref.special_regex(dict(tok.hf_specials, **tok.protected))
 
 

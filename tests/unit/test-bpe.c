@@ -338,6 +338,29 @@ static void bad_vocab_merges(const char *sub, const char *vocab, const char *mer
     }
 }
 
+/* A good vocab.json + merges.txt directory sub whose file name (added_tokens.json, tokenizer_config.json)
+ * holds text instead. */
+static void bad_beside(const char *sub, const char *name, const char *text) {
+    char path[128];
+    write_vocab_merges(sub);
+    snprintf(path, sizeof path, "%s/%s", sub, name);
+    write_file(path, text, strlen(text));
+}
+
+/* tokenizer.json (NFC, Qwen2's pattern, BPE) written to name with its first `from` replaced by `to`. */
+static void bad_tokenizer_json(const char *name, const char *from, const char *to) {
+    ft_buf b, out;
+    ft_buf_init(&b), ft_buf_init(&out);
+    put_tokenizer_json(&b, "NFC", NULL, "BPE");
+    const char *at = strstr(b.data, from);
+    FT_ASSERT(at);
+    ft_buf_add(&out, b.data, (size_t)(at - b.data));
+    ft_buf_adds(&out, to);
+    ft_buf_adds(&out, at + strlen(from));
+    write_file(name, out.data, out.len);
+    ft_buf_release(&b), ft_buf_release(&out);
+}
+
 static void test_malformed(void) {
     ft_buf v;
     ft_buf_init(&v);
@@ -363,6 +386,30 @@ static void test_malformed(void) {
     bad_vocab_merges("b10", "[1, 2]", "");
     expect_error("vocab.json not an object", "b10", "the vocabulary is not a JSON object");
     ft_buf_release(&v);
+
+    /* the files beside vocab.json: added tokens and the configuration */
+    bad_beside("a1", "added_tokens.json", "[\"<|endoftext|>\"]");
+    expect_error("added_tokens.json not an object", "a1", "a1/added_tokens.json: not a JSON object");
+    bad_beside("a2", "added_tokens.json", "{\"<|x|>\": 5}");
+    expect_error("added token on a vocabulary id", "a2", "added token '<|x|>' has id 5, which a vocabulary token has");
+    bad_beside("a3", "added_tokens.json", "{\"<|a|>\": 100000, \"<|b|>\": 100000}");
+    expect_error("added tokens sharing an id", "a3", "added token '<|b|>' (id 100000) clashes with '<|a|>' (id 100000)");
+    bad_beside("a4", "added_tokens.json", "{\"<|a|>\": -1}");
+    expect_error("added token id", "a4", "a4/added_tokens.json: added token '<|a|>' has no valid id");
+    bad_beside("a5", "tokenizer_config.json", "{\"eos_token\":\n }");
+    expect_error("tokenizer_config.json syntax", "a5", "a5/tokenizer_config.json:2: invalid JSON");
+    bad_beside("a6", "added_tokens.json", "{\"<|a|>\": 100000,\n \"<|b|>\"");
+    expect_error("added_tokens.json truncated", "a6", "a6/added_tokens.json:2: invalid JSON: the text ends early");
+
+    /* tokenizer.json's parts */
+    bad_tokenizer_json("t1.json", "\"added_tokens\": [", "\"added_tokens\": 5, \"x\": [");
+    expect_error("tokenizer.json added_tokens", "t1.json", "added_tokens is not an array");
+    bad_tokenizer_json("t2.json", "\"merges\": [", "\"merges\": 7, \"x\": [");
+    expect_error("tokenizer.json merges", "t2.json", "t2.json: model.merges is not an array");
+    bad_tokenizer_json("t3.json", "\"merges\": [", "\"merges\": [1, ");
+    expect_error("tokenizer.json merge entry", "t3.json", "model.merges[0] is neither \"a b\" nor [\"a\", \"b\"]");
+    bad_tokenizer_json("t4.json", "\"model\": {", "\"model\": 3, \"x\": {");
+    expect_error("tokenizer.json without a model", "t4.json", "no \"model\" object");
 
     ft_buf b;
     ft_buf_init(&b);

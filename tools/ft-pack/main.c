@@ -150,8 +150,9 @@ typedef struct {
     uint64_t *start; /* (ndocs) where each document starts in ids */
     uint32_t *lens;  /* (ndocs) */
     size_t ndocs;
-    uint32_t *order, *row_end, *row_ids, *row_lens;
-    uint8_t *row_mask;
+    uint32_t *order, *row_end, *row_lens;
+    const uint32_t **row_ids; /* a row's documents where they lie in ids and mask */
+    const uint8_t **row_mask;
     counts c;
     ft_buf why;
 } packer;
@@ -160,15 +161,14 @@ static int flush_window(packer *p) {
     size_t rows = pack_window(p->o->pack, p->lens, p->ndocs, (uint32_t)p->o->seq_len, &p->rng, p->order, p->row_end);
     for (size_t r = 0, k = 0; r < rows; r++) {
         size_t n = 0, docs = 0;
-        for (; k < p->row_end[r]; k++) {
+        for (; k < p->row_end[r]; k++, docs++) {
             uint32_t d = p->order[k];
-            memcpy(p->row_ids + n, p->ids + p->start[d], p->lens[d] * sizeof *p->ids);
-            memcpy(p->row_mask + n, p->mask + p->start[d], p->lens[d]);
-            n += p->lens[d];
-            p->row_lens[docs++] = p->lens[d];
+            p->row_ids[docs] = p->ids + p->start[d];
+            p->row_mask[docs] = p->mask + p->start[d];
+            n += p->row_lens[docs] = p->lens[d];
         }
-        ft_mds_row row = {p->row_ids, p->row_mask, n, p->row_lens, docs};
-        int rc = ft_mds_writer_add(p->w, &row, &p->why);
+        FT_ASSERT(n <= p->o->seq_len);
+        int rc = ft_mds_writer_add_docs(p->w, p->row_ids, p->row_mask, p->row_lens, docs, &p->why);
         if (rc < 0) return rc;
         p->c.rows++;
     }
@@ -247,6 +247,7 @@ static int read_stream(packer *p, const char *path, ft_tokstream_info *first, ch
         ft_error("cannot open input: '%s': %s", path, strerror(errno));
         return 1;
     }
+    setvbuf(f, NULL, _IOFBF, 1u << 20); /* a few large reads instead of several small ones per record */
     ft_tokstream_reader *r;
     ft_buf why;
     ft_buf_init(&why);
@@ -317,7 +318,7 @@ static int pack_main(const options *o, int ninputs, char **inputs) {
     p.start = ft_xmalloc(W * sizeof *p.start), p.lens = ft_xmalloc(W * sizeof *p.lens);
     p.order = ft_xmalloc(W * sizeof *p.order), p.row_end = ft_xmalloc(W * sizeof *p.row_end);
     p.row_lens = ft_xmalloc(W * sizeof *p.row_lens);
-    p.row_ids = ft_xmalloc(o->seq_len * sizeof *p.row_ids), p.row_mask = ft_xmalloc(o->seq_len);
+    p.row_ids = ft_xmalloc(W * sizeof *p.row_ids), p.row_mask = ft_xmalloc(W * sizeof *p.row_mask);
     int rc = ft_mds_writer_new(ft_atomic_dir_temp(dir), o->level, o->shard_size, &p.w);
     FT_ASSERT(rc == 0);
     ft_tokstream_info first;
@@ -361,7 +362,7 @@ static int pack_main(const options *o, int ninputs, char **inputs) {
     }
     free(first_json);
     free(p.ids), free(p.mask), free(p.start), free(p.lens), free(p.order), free(p.row_end), free(p.row_lens);
-    free(p.row_ids), free(p.row_mask);
+    free((void *)p.row_ids), free((void *)p.row_mask);
     ft_buf_release(&p.why);
     return bad;
 }
