@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t7003-eval-docs: the examples in docs/ft-eval.md run as written (with the shared C-Eval data linked in as ceval/
+# t6003-eval-docs: the examples in docs/ft-eval.md run as written (with the shared C-Eval data linked in as ceval/
 # and stories260K as stories/) and print exactly the text shown under them; every --help option is in the manual.
 . "$(dirname "$0")/lib.sh"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t7001-eval-ceval-val: ft-eval on the real stories260K Llama (tok512 SentencePiece) over the full C-Eval val split
+# t6001-eval-ceval-val: ft-eval on the real stories260K Llama (tok512 SentencePiece) over the full C-Eval val split
 # runs to completion with 52 subjects and 1,346 questions; the question- and subject-weighted averages, the
 # category means and Hard agree with a recount from --json and with the table; the KV-cache prefix reuse gives
 # the predictions of full recomputation with fewer tokens; BOS (tokenizer_config.json too), letter-id rules, the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t7000-eval-golden: the exact C-Eval 5-shot prompt bytes of two subjects (high_school_biology: quoted fields with
+# t6000-eval-golden: the exact C-Eval 5-shot prompt bytes of two subjects (high_school_biology: quoted fields with
 # CRLF and LF line breaks, tabs, an option with leading spaces; middle_school_geography) match the committed
 # golden file, and tests/eval/ceval_prompts.py, written from DESIGN.md's rule alone with Python's csv module,
 # makes the same prompts. --dump-prompts needs no model.

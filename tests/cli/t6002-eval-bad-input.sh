@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t7002-eval-bad-input: clear errors and exit codes: a missing data directory or file, bad CSV rows (reported with
+# t6002-eval-bad-input: clear errors and exit codes: a missing data directory or file, bad CSV rows (reported with
 # file:line, left out, exit 1), a header without the needed columns, an unknown subject or split, --device cuda,
 # a missing model, an unwritable output, usage errors; and the C-Eval test split's submission JSON, on a small
 # data set made here.
