@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# eval.sh: the model core's forward throughput: stories260K (Llama, ../shared/models/stories260K/hf) on one
+# eval.sh: (1) ft-eval's prefix reuse: tokens forwarded over the whole C-Eval val split (52 subjects, 1,346
+# questions, 5-shot, prompts uncut) with each subject's shared prefix computed once, against the tokens that
+# running every prompt from its start would forward; target <= 1/3. (2) The model core's forward throughput: stories260K (Llama, ../shared/models/stories260K/hf) on one
 # batch of B x T tokens through ft_model_forward (cpu backend, OpenMP on every core) beside PyTorch
 # (Debian python3-torch, tests/bench/eval_torch.py: the same Llama forward written with torch ops, as many
 # threads) in the same run: tokens/s of each and the ratio against the target (>= 2x PyTorch's tokens/s).
@@ -37,6 +39,21 @@ if [ ! -f "$O/libft.a" ]; then
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ft-bench.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT
+
+# (1) Prefix reuse over the C-Eval val split. --max-length 8192 keeps every prompt whole (stories260K's 512
+# positions would cut them and hide the shared prefix); one thread, as ft-eval picks for this model size.
+ceval=$shared/data/ceval
+if [ -f "$ceval/mapping.json" ] && [ -x "$O/bin/ft-eval" ]; then
+    if ! "$O/bin/ft-eval" -q --threads 1 --model "$model" --tokenizer "$shared/models/stories260K/tok512.model" \
+        --task ceval --data "$ceval" --max-length 8192 --json "$tmp/ceval.json" >/dev/null 2>"$tmp/ceval.err"; then
+        echo "eval: ft-eval failed:" >&2; cat "$tmp/ceval.err" >&2; exit 1
+    fi
+    read -r fwd full nq secs <<<"$(jq -r '[.tokens.forwarded, .tokens.without_reuse, .summary.total, .seconds] | @tsv' "$tmp/ceval.json")"
+    echo "# ft-eval, C-Eval val, stories260K + tok512, 5-shot, prompts uncut: $nq questions in $(printf '%.1f' "$secs") s"
+    awk -v a="$fwd" -v b="$full" 'BEGIN { r = a / b; printf "prefix reuse: %d tokens forwarded vs %d without = %.3f  %s (target <= 0.333)\n", a, b, r, (r <= 1 / 3) ? "PASS" : "FAIL" }'
+else
+    echo "# SKIP eval prefix reuse: no C-Eval data in $ceval or no $O/bin/ft-eval"
+fi
 
 # The driver, built against this build's library.
 pkgs="libcjson libutf8proc opencc libxxhash libzstd sentencepiece"
