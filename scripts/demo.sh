@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # demo.sh: what `make demo` shows: the MOSS-003 samples through ft-clean, then the data build of
 # pipelines/sft.mk (ft-clean, ft-dedup, ft-tokenize, ft-pack), with the summaries, a cleaned record, a
-# rendered one and the pack statistics.
+# rendered one and the pack statistics; then ft-eval on the tiny stories260K model over two C-Eval subjects.
 # Rule: uses the real samples from ../shared (or $FT_TESTDATA); later stages append themselves here.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,3 +50,11 @@ head -n 1 "$out/shards.work/dedup/moss-with-plugins.jsonl" | "$O/bin/ft-tokenize
     "$O/bin/ft-tokenize" --decode -t "$tok" | head -n 12
 echo "== ft-pack stat $out/shards"
 "$O/bin/ft-pack" stat "$out/shards"
+# ft-eval on the tiny real model in ../shared (an English toy: expect chance-level scores; the point is the
+# prompt, the shared-prefix KV cache and the report).
+st=$data/models/stories260K
+if [ -f "$st/hf/model.safetensors" ] && [ -f "$data/data/ceval/mapping.json" ]; then
+    echo "== ft-eval: C-Eval val, 5-shot, two subjects, on stories260K (260K parameters, English only)"
+    "$O/bin/ft-eval" --model "$st/hf" --tokenizer "$st/tok512.model" --task ceval --data "$data/data/ceval" \
+        --subjects high_school_biology,middle_school_geography
+fi
