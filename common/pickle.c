@@ -273,7 +273,8 @@ static int persistent_load(vm *m) {
         return ERR(FT_EFORMAT, "persistent id is not a storage");
     if (it[1]->kind != V_GLOBAL || g_globals[it[1]->i].kind != G_STORAGE)
         return ERR(FT_EFORMAT, "persistent id names no storage class");
-    if (it[2]->kind != V_STR || it[2]->len == 0 || memchr(it[2]->s, '/', it[2]->len) || it[3]->kind != V_STR ||
+    if (it[2]->kind != V_STR || it[2]->len == 0 || memchr(it[2]->s, '/', it[2]->len) || memchr(it[2]->s, 0, it[2]->len) ||
+        it[3]->kind != V_STR ||
         !is_int(it[4]) || it[4]->i < 0)
         return ERR(FT_EFORMAT, "persistent id has a bad key, location or size");
     val *v = mk(m, V_STORAGE);
