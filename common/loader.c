@@ -81,10 +81,7 @@ static void permute(uint64_t seed, uint32_t *p, size_t n) {
     ft_rng_seed(&r, seed);
     for (size_t i = 0; i < n; i++)
         p[i] = (uint32_t)i;
-    for (size_t i = n; i > 1; i--) {
-        uint32_t j = ft_rng_below(&r, (uint32_t)i), t = p[i - 1];
-        p[i - 1] = p[j], p[j] = t;
-    }
+    ft_rng_shuffle_u32(&r, p, n);
 }
 
 static uint64_t epoch_seed(const ft_loader *l, uint64_t epoch) { return mix(l->o.seed, epoch); }

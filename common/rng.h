@@ -43,4 +43,13 @@ static inline uint32_t ft_rng_below(ft_rng *r, uint32_t n) {
     return (uint32_t)(m >> 32);
 }
 
+/* ft_rng_shuffle_u32: Fisher–Yates over p[0..n) (n < 2^32), from the last element down, with unbiased
+ * draws: the one shuffle of ft-pack --pack shuffle and the dataloader's order. */
+static inline void ft_rng_shuffle_u32(ft_rng *r, uint32_t *p, size_t n) {
+    for (size_t i = n; i > 1; i--) {
+        uint32_t j = ft_rng_below(r, (uint32_t)i), t = p[i - 1];
+        p[i - 1] = p[j], p[j] = t;
+    }
+}
+
 #endif

@@ -50,11 +50,7 @@ size_t pack_window(int mode, const uint32_t *lens, size_t n, uint32_t seq_len, f
         g_lens = lens;
         qsort(seq, n, sizeof *seq, by_length_desc);
     } else {
-        for (size_t i = n - 1; i > 0; i--) {
-            size_t j = ft_rng_below(rng, (uint32_t)(i + 1));
-            uint32_t t = seq[i];
-            seq[i] = seq[j], seq[j] = t;
-        }
+        ft_rng_shuffle_u32(rng, seq, n);
     }
     fit_tree f;
     tree_init(&f, n, seq_len);
