@@ -529,10 +529,6 @@ int main(int argc, char **argv) {
     mo.arch = o.arch;
     mo.quant = o.quant == 1 ? FT_WTYPE_BF16 : o.quant == 2 ? FT_WTYPE_NF4 : FT_WTYPE_F32;
     mo.nthreads = o.threads;
-    ft_model_config peek;
-    if (!o.threads && ft_model_config_load(o.model, o.arch, &peek, NULL) == 0 &&
-        peek.hidden_size < SMALL_HIDDEN)
-        mo.nthreads = 1; /* a tiny model's ops are too small to share: threads only wait for each other */
     double t0 = ft_now();
     ft_buf_clear(&why);
     if ((rc = ft_model_open(o.model, &mo, &R.m, &why)) < 0) {
@@ -549,6 +545,8 @@ int main(int argc, char **argv) {
         }
     }
     const ft_model_config *cfg = ft_model_cfg(R.m);
+    if (!o.threads && cfg->hidden_size < SMALL_HIDDEN) /* the backend reads its thread count at each op */
+        mo.nthreads = ft_model_backend(R.m)->nthreads = 1; /* a tiny model's ops are too small to share */
     R.V = cfg->vocab_size;
     R.max_pos = o.max_length ? o.max_length : cfg->max_positions;
     if (o.max_length && cfg->max_positions && o.max_length > cfg->max_positions)
